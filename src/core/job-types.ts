@@ -1,0 +1,57 @@
+/**
+ * The job types this process can run: handler plus options, by type name.
+ */
+import type { Job } from "./job.ts";
+import { SpoolError } from "./errors.ts";
+import { type EnqueueOptions, type JobTypeOptions, checkJobType, validateTypeOptions } from "./options.ts";
+
+/** What a handler receives beside its payload. */
+export interface JobContext<P = unknown> {
+  /** The job record as claimed (status "running"). */
+  job: Job<P>;
+  /** This attempt's number, 1-based. */
+  attempt: number;
+  /** Aborts on timeout, lost lease, cancellation or shutdown; `signal.reason` says which. */
+  signal: AbortSignal;
+  /**
+   * Stages a child job. It is written in the same transaction that marks this
+   * job completed, and discarded if this attempt does not complete. Invalid
+   * type, payload or options throw here, in the handler.
+   */
+  enqueue(type: string, payload: unknown, options?: EnqueueOptions): void;
+  /** Renews this job's lease now (it is also renewed automatically). Rejects if the lease was lost. */
+  heartbeat(): Promise<void>;
+}
+
+export type JobHandler<P = any> = (payload: P, ctx: JobContext<P>) => unknown | Promise<unknown>;
+
+export interface JobDefinition<P = any> extends JobTypeOptions {
+  handler: JobHandler<P>;
+}
+
+export class JobTypes {
+  readonly #definitions = new Map<string, { handler: JobHandler; options: JobTypeOptions }>();
+
+  /** Registers or replaces a type. Throws INVALID_OPTIONS for a bad name, handler or option. */
+  define(type: string, handler: JobHandler, options?: JobTypeOptions): JobTypeOptions {
+    checkJobType(type);
+    if (typeof handler !== "function") {
+      throw new SpoolError("INVALID_OPTIONS", `handler of job type ${JSON.stringify(type)} must be a function`);
+    }
+    const validated = validateTypeOptions(options, type);
+    this.#definitions.set(type, { handler, options: validated });
+    return validated;
+  }
+
+  get(type: string): { handler: JobHandler; options: JobTypeOptions } | undefined {
+    return this.#definitions.get(type);
+  }
+
+  options(type: string): JobTypeOptions | undefined {
+    return this.#definitions.get(type)?.options;
+  }
+
+  names(): string[] {
+    return [...this.#definitions.keys()];
+  }
+}

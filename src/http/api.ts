@@ -1,0 +1,128 @@
+/**
+ * The built-in routes: health, jobs, queues. Validation yields facts; each
+ * handler picks the status.
+ */
+import { isJobStatus } from "../core/states.ts";
+import type { Spool } from "../spool.ts";
+import { errorResponse, json } from "./responses.ts";
+import type { RouteDefinition } from "./router.ts";
+
+type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
+
+/** Reads a JSON object body, or says in a 400/413 what is wrong with it. */
+async function readJsonObject(request: Request, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    return { ok: false, response: errorResponse(413, "BODY_TOO_LARGE", `request body is ${declared} bytes, over the limit of ${maxBytes}`) };
+  }
+  const text = await request.text();
+  if (text.length > maxBytes) {
+    return { ok: false, response: errorResponse(413, "BODY_TOO_LARGE", `request body is over the limit of ${maxBytes} bytes`) };
+  }
+  if (text.trim() === "") return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body is empty; send a JSON object") };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, response: errorResponse(400, "INVALID_JSON", `request body is not valid JSON: ${(error as Error).message}`) };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body must be a JSON object") };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+export function apiRoutes(spool: Spool): RouteDefinition[] {
+  const bodyLimit = spool.maxPayloadBytes + 64 * 1024;
+  return [
+    {
+      method: "GET",
+      path: "/health",
+      handler: async () => {
+        try {
+          await spool.store.ping();
+          return json({ status: "ok", workerId: spool.workerId, database: "ok" });
+        } catch (error) {
+          return json({ status: "unavailable", workerId: spool.workerId, database: "unreachable", error: (error as Error).message }, 503);
+        }
+      },
+    },
+    {
+      method: "POST",
+      path: "/jobs",
+      handler: async (request) => {
+        const body = await readJsonObject(request, bodyLimit);
+        if (!body.ok) return body.response;
+        const { type, payload, ...options } = body.value;
+        if (type === undefined) return errorResponse(400, "INVALID_BODY", 'request body needs "type", the job type to enqueue');
+        if (typeof type !== "string") return errorResponse(400, "INVALID_BODY", `"type" must be a string, got ${JSON.stringify(type)}`);
+        const result = await spool.enqueue(type, payload === undefined ? null : payload, options);
+        return json(result, 201);
+      },
+    },
+    {
+      method: "GET",
+      path: "/jobs",
+      handler: async (_request, _params, url) => {
+        const status = url.searchParams.get("status") ?? "dead";
+        if (!isJobStatus(status)) {
+          return errorResponse(400, "INVALID_QUERY", `status must be one of scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(status)}`);
+        }
+        const limitText = url.searchParams.get("limit");
+        const limit = limitText === null ? 50 : Number(limitText);
+        const page = await spool.listJobs({
+          status,
+          type: url.searchParams.get("type") ?? undefined,
+          limit,
+          cursor: url.searchParams.get("cursor") ?? undefined,
+        });
+        return json(page);
+      },
+    },
+    {
+      method: "GET",
+      path: "/jobs/:id",
+      handler: async (_request, params) => {
+        const job = await spool.getJob(params.id!);
+        return job ? json(job) : errorResponse(404, "JOB_NOT_FOUND", `no job has id ${JSON.stringify(params.id)}`);
+      },
+    },
+    {
+      method: "POST",
+      path: "/jobs/:id/retry",
+      handler: async (_request, params) => {
+        await spool.retry(params.id!);
+        return json({ id: params.id, status: "pending" });
+      },
+    },
+    {
+      method: "POST",
+      path: "/jobs/:id/cancel",
+      handler: async (_request, params) => {
+        const status = await spool.cancel(params.id!);
+        return json({ id: params.id, status }, status === "cancelled" ? 200 : 202);
+      },
+    },
+    {
+      method: "GET",
+      path: "/stats",
+      handler: async () => json({ counts: await spool.countJobs(), workerId: spool.workerId }),
+    },
+    {
+      method: "POST",
+      path: "/queues/:name/pause",
+      handler: async (_request, params) => {
+        await spool.pauseQueue(params.name!);
+        return json({ queue: params.name, paused: true });
+      },
+    },
+    {
+      method: "POST",
+      path: "/queues/:name/resume",
+      handler: async (_request, params) => {
+        await spool.resumeQueue(params.name!);
+        return json({ queue: params.name, paused: false });
+      },
+    },
+  ];
+}

@@ -1,0 +1,16 @@
+export { createSpool, Spool } from "./spool.ts";
+export type { EnqueueResult, ListJobsQuery, SpoolOptions, SpoolRuntime, StartOptions } from "./spool.ts";
+export { defineWorker } from "./define-worker.ts";
+export type { ScheduleDefinition, WorkerDefinition } from "./define-worker.ts";
+export { SpoolError, PermanentError } from "./core/errors.ts";
+export type { SpoolErrorCode } from "./core/errors.ts";
+export { PRIORITY } from "./core/options.ts";
+export type { EnqueueOptions, JobTypeOptions, RateLimit } from "./core/options.ts";
+export type { Backoff, BackoffPolicy } from "./core/backoff.ts";
+export type { Attempt, AttemptOutcome, Job } from "./core/job.ts";
+export type { JobContext, JobDefinition, JobHandler } from "./core/job-types.ts";
+export type { JobStatus } from "./core/states.ts";
+export { createJsonLogger } from "./core/logger.ts";
+export type { Logger, LogLevel } from "./core/logger.ts";
+export type { Route } from "./http/app.ts";
+export type { StopOptions } from "./services/spool-worker.ts";

@@ -1,0 +1,21 @@
+/**
+ * File-system facts the worker needs: the folder of a file database, and the
+ * URL to import a user's jobs module from.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+/** Creates the folder that will hold a `file:` database, if missing. */
+export async function ensureDatabaseFolder(url: string): Promise<void> {
+  if (!url.startsWith("file:") || url.includes(":memory:")) return;
+  const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0]!;
+  if (path === "") return;
+  await mkdir(dirname(resolve(path)), { recursive: true });
+}
+
+/** An importable URL for a module path given relative to `cwd` (or absolute). */
+export function moduleUrl(path: string, cwd: string): string {
+  if (/^(file|https?|npm|jsr):/.test(path)) return path;
+  return pathToFileURL(isAbsolute(path) ? path : resolve(cwd, path)).href;
+}

@@ -1,0 +1,193 @@
+/**
+ * The executor runs one claimed job at a time per call: it builds the
+ * handler's context, enforces the timeout, and turns the way the attempt ended
+ * into one outcome for the completer. It never writes to the store itself.
+ */
+import { type Backoff, DEFAULT_BACKOFF, backoffDelay } from "../core/backoff.ts";
+import type { Clock } from "../core/clock.ts";
+import { PermanentError, SpoolError, toError } from "../core/errors.ts";
+import type { ClaimedJob, NewJobRow } from "../core/job.ts";
+import type { JobContext, JobTypes } from "../core/job-types.ts";
+import type { Logger } from "../core/logger.ts";
+import { newJobRow } from "../core/new-job.ts";
+import { assertTransition } from "../core/states.ts";
+import type { Outcome } from "../store/store.ts";
+import type { Completer } from "./completer.ts";
+
+/** Why a running attempt's signal was aborted. */
+export type StopReason = "timed_out" | "lease_lost" | "cancelled" | "shutdown";
+
+export interface ExecutorOptions {
+  types: JobTypes;
+  completer: Completer;
+  clock: Clock;
+  logger: Logger;
+  maxPayloadBytes: number;
+  random?: () => number;
+  /** Renews one job's lease now; used by ctx.heartbeat(). */
+  renewLease?: (id: string) => Promise<void>;
+}
+
+export interface RunningJob {
+  job: ClaimedJob;
+  controller: AbortController;
+  stopReason: StopReason | null;
+}
+
+export class Executor {
+  readonly #options: ExecutorOptions;
+  readonly running = new Map<string, RunningJob>();
+
+  constructor(options: ExecutorOptions) {
+    this.#options = options;
+  }
+
+  /** Aborts a running attempt's signal; its outcome follows from `reason`. */
+  stop(id: string, reason: StopReason): void {
+    const entry = this.running.get(id);
+    if (!entry || entry.stopReason !== null) return;
+    entry.stopReason = reason;
+    entry.controller.abort(new SpoolError(reason === "timed_out" ? "TIMED_OUT" : reason === "lease_lost" ? "LEASE_LOST" : "CLOSED", stopMessage(entry.job, reason)));
+  }
+
+  /** Runs the job to an outcome and hands it to the completer; resolves once submitted and written. */
+  async run(job: ClaimedJob): Promise<void> {
+    const { types, clock, logger } = this.#options;
+    const controller = new AbortController();
+    const entry: RunningJob = { job, controller, stopReason: null };
+    this.running.set(job.id, entry);
+    const children: NewJobRow[] = [];
+    const definition = types.get(job.type);
+    let result: { ok: true } | { ok: false; error: Error };
+    const timeoutDone = new AbortController();
+    try {
+      if (!definition) {
+        throw new SpoolError("UNKNOWN_JOB_TYPE", `no handler is defined for job type ${JSON.stringify(job.type)} in this worker`);
+      }
+      if (job.timeoutMs !== null) {
+        void clock.sleep(job.timeoutMs, timeoutDone.signal).then(() => {
+          if (!timeoutDone.signal.aborted) this.stop(job.id, "timed_out");
+        });
+      }
+      const ctx: JobContext = {
+        job,
+        attempt: job.attempts,
+        signal: controller.signal,
+        enqueue: (type, payload, options) => {
+          children.push(
+            newJobRow(types, type, payload, options, {
+              now: clock.now(),
+              maxPayloadBytes: this.#options.maxPayloadBytes,
+              parentId: job.id,
+              parentWorkflowId: job.workflowId,
+            }),
+          );
+        },
+        heartbeat: async () => {
+          if (entry.stopReason === "lease_lost") throw controller.signal.reason;
+          await this.#options.renewLease?.(job.id);
+        },
+      };
+      await raceAbort(definition.handler(job.payload, ctx), controller.signal);
+      result = { ok: true };
+    } catch (thrown) {
+      result = { ok: false, error: toError(thrown) };
+    } finally {
+      timeoutDone.abort();
+    }
+    try {
+      const outcome = this.#decide(entry, result, children, definition?.options.backoff, definition?.options.isPermanent);
+      if (outcome === null) return;
+      const written = await this.#options.completer.submit(outcome);
+      const fields = { jobId: job.id, type: job.type, attempt: job.attempts, status: outcome.status };
+      if (!written) logger.warn("attempt outcome discarded: the job's lease was lost", fields);
+      else if (outcome.status === "completed") logger.debug("job completed", fields);
+      else logger.warn("job attempt failed", { ...fields, outcome: outcome.outcome, error: outcome.error, runAt: outcome.runAt });
+    } finally {
+      this.running.delete(job.id);
+    }
+  }
+
+  #decide(
+    entry: RunningJob,
+    result: { ok: true } | { ok: false; error: Error },
+    children: NewJobRow[],
+    typeBackoff: Backoff | undefined,
+    isPermanent: ((error: Error) => boolean) | undefined,
+  ): Outcome | null {
+    const { job } = entry;
+    const now = this.#options.clock.now();
+    const base = { id: job.id, token: job.leaseToken, finishedAt: now, runAt: null, stack: null };
+    // a lost lease belongs to someone else now: write nothing
+    if (entry.stopReason === "lease_lost") return null;
+    if (entry.stopReason === "shutdown") {
+      assertTransition("running", "pending", "release");
+      return { ...base, status: "pending", outcome: null, error: null };
+    }
+    if (result.ok) {
+      assertTransition("running", "completed", "complete");
+      return { ...base, status: "completed", outcome: "completed", error: null, children };
+    }
+    const error = result.error;
+    const message = error.message || error.name;
+    const stack = error.stack ?? null;
+    if (entry.stopReason === "cancelled") {
+      assertTransition("running", "cancelled", "cancel");
+      return { ...base, status: "cancelled", outcome: "failed", error: message, stack };
+    }
+    const outcome = entry.stopReason === "timed_out" ? "timed_out" : "failed";
+    let permanent = error instanceof PermanentError;
+    try {
+      permanent ||= isPermanent?.(error) === true;
+    } catch (classifyError) {
+      this.#options.logger.error("isPermanent threw; treating the error as retryable", { jobId: job.id, error: toError(classifyError).message });
+    }
+    if (permanent || job.attempts >= job.maxAttempts) {
+      assertTransition("running", "dead", "fail");
+      return { ...base, status: "dead", outcome, error: message, stack };
+    }
+    assertTransition("running", "scheduled", "retry");
+    const backoff: Backoff = job.backoffJson ? (JSON.parse(job.backoffJson) as Backoff) : typeBackoff ?? DEFAULT_BACKOFF;
+    let delay: number;
+    try {
+      delay = backoffDelay(backoff, job.attempts, error, this.#options.random);
+    } catch (backoffError) {
+      this.#options.logger.error("backoff function threw; using the default policy", { jobId: job.id, error: toError(backoffError).message });
+      delay = backoffDelay(DEFAULT_BACKOFF, job.attempts, error, this.#options.random);
+    }
+    return { ...base, status: "scheduled", runAt: now + delay, outcome, error: message, stack };
+  }
+}
+
+function stopMessage(job: ClaimedJob, reason: StopReason): string {
+  switch (reason) {
+    case "timed_out":
+      return `job ${job.id} (${job.type}) timed out after ${job.timeoutMs} ms`;
+    case "lease_lost":
+      return `job ${job.id} (${job.type}) lost its lease`;
+    case "cancelled":
+      return `job ${job.id} (${job.type}) was cancelled`;
+    case "shutdown":
+      return `job ${job.id} (${job.type}) was interrupted by shutdown`;
+  }
+}
+
+/** Settles with the handler, or rejects with the signal's reason as soon as it aborts, even if the handler never returns. */
+function raceAbort(work: unknown, signal: AbortSignal): Promise<unknown> {
+  const promise = Promise.resolve(work);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

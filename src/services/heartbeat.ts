@@ -1,0 +1,62 @@
+/**
+ * Keeps the leases of this process's running jobs alive: one statement renews
+ * them all. A job whose lease is gone (it ran too long unrenewed and another
+ * worker took it over) or that an operator cancelled is told to stop through
+ * its signal.
+ */
+import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Store } from "../store/store.ts";
+import type { Executor } from "./executor.ts";
+import { ServiceLoop } from "./loop.ts";
+
+export interface HeartbeatOptions {
+  store: Store;
+  executor: Executor;
+  clock: Clock;
+  logger: Logger;
+  leaseMs: number;
+}
+
+export class Heartbeat {
+  readonly #options: HeartbeatOptions;
+  readonly #loop: ServiceLoop;
+
+  constructor(options: HeartbeatOptions) {
+    this.#options = options;
+    this.#loop = new ServiceLoop({ name: "heartbeat", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
+  }
+
+  get intervalMs(): number {
+    return Math.max(50, Math.floor(this.#options.leaseMs / 3));
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** Renews every running job's lease, or only `onlyId`'s. Returns the ms until the next pass. */
+  async runOnce(now: number, onlyId?: string): Promise<number> {
+    const { store, executor, leaseMs } = this.#options;
+    const entries = [...executor.running.values()].filter((e) => e.stopReason === null && (onlyId === undefined || e.job.id === onlyId));
+    if (entries.length === 0) return this.intervalMs;
+    const { renewed, cancelRequested } = await store.renewLeases(
+      entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken })),
+      now + leaseMs,
+    );
+    for (const entry of entries) {
+      const id = entry.job.id;
+      if (!renewed.has(id)) {
+        this.#options.logger.warn("lease lost; stopping the attempt", { jobId: id, type: entry.job.type });
+        executor.stop(id, "lease_lost");
+      } else if (cancelRequested.has(id)) {
+        executor.stop(id, "cancelled");
+      }
+    }
+    return this.intervalMs;
+  }
+}

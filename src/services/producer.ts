@@ -1,0 +1,102 @@
+/**
+ * The producer claims no more jobs than it has free slots and hands each to
+ * the executor. A local enqueue or a finished job wakes it at once; otherwise
+ * it polls, backing off while the queue is idle and snapping back when work
+ * appears (jobs enqueued by other processes are found this way).
+ */
+import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Store } from "../store/store.ts";
+import type { Executor } from "./executor.ts";
+import { ServiceLoop } from "./loop.ts";
+
+export interface ProducerOptions {
+  store: Store;
+  executor: Executor;
+  clock: Clock;
+  logger: Logger;
+  workerId: string;
+  /** Jobs in flight at most in this process. */
+  concurrency: number;
+  /** Only these queues; null for all. */
+  queues: string[] | null;
+  leaseMs: number;
+  /** Fastest idle poll. Default 25 ms. */
+  minPollMs?: number;
+  /** Slowest idle poll. Default 1000 ms. */
+  maxPollMs?: number;
+  newToken: () => string;
+}
+
+export class Producer {
+  readonly #options: ProducerOptions;
+  readonly #loop: ServiceLoop;
+  readonly #inFlight = new Set<Promise<void>>();
+  #pollMs: number;
+  #claiming = true;
+
+  constructor(options: ProducerOptions) {
+    if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
+      throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
+    }
+    this.#options = options;
+    this.#pollMs = options.minPollMs ?? 25;
+    this.#loop = new ServiceLoop({ name: "producer", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  start(): void {
+    this.#claiming = true;
+    this.#loop.start();
+  }
+
+  /** Something may be ready: claim now instead of at the next poll. */
+  wake(): void {
+    this.#loop.wake();
+  }
+
+  /** Stops claiming; running jobs go on (see `settle`). */
+  async stop(): Promise<void> {
+    this.#claiming = false;
+    await this.#loop.stop();
+  }
+
+  /** Resolves when every job this producer started has its outcome written. */
+  async settle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  /** One claim; returns the ms to wait before the next. */
+  async runOnce(now: number): Promise<number> {
+    const { store, executor, concurrency } = this.#options;
+    if (!this.#claiming) return 0;
+    const free = concurrency - this.#inFlight.size;
+    // a finishing job wakes the loop, so the long wait only bounds a missed wake
+    if (free <= 0) return 1000;
+    const jobs = await store.claimJobs({
+      limit: free,
+      queues: this.#options.queues,
+      workerId: this.#options.workerId,
+      token: this.#options.newToken(),
+      now,
+      leaseMs: this.#options.leaseMs,
+    });
+    for (const job of jobs) {
+      const run = executor.run(job).finally(() => {
+        this.#inFlight.delete(run);
+        this.wake();
+      });
+      this.#inFlight.add(run);
+    }
+    if (jobs.length > 0) {
+      this.#pollMs = this.#options.minPollMs ?? 25;
+      return jobs.length === free ? 1000 : 0;
+    }
+    const wait = this.#pollMs;
+    this.#pollMs = Math.min(this.#pollMs * 2, this.#options.maxPollMs ?? 1000);
+    return wait;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The reaper returns jobs whose lease ran out (their worker died or hung) to
+ * the retry path with outcome `lease_expired`, or to `dead` when no attempts
+ * are left. Its write is conditional on the same lease token and on the lease
+ * still being expired, so exactly one reaper acts on a lease, however many
+ * processes run one, and a worker that renewed in time keeps its job.
+ */
+import { type Backoff, DEFAULT_BACKOFF, backoffDelay } from "../core/backoff.ts";
+import type { Clock } from "../core/clock.ts";
+import type { JobTypes } from "../core/job-types.ts";
+import type { Logger } from "../core/logger.ts";
+import { assertTransition } from "../core/states.ts";
+import type { Outcome, Store } from "../store/store.ts";
+import type { Completer } from "./completer.ts";
+import { ServiceLoop } from "./loop.ts";
+
+export interface ReaperOptions {
+  store: Store;
+  completer: Completer;
+  types: JobTypes;
+  clock: Clock;
+  logger: Logger;
+  leaseMs: number;
+  random?: () => number;
+}
+
+const BATCH = 100;
+
+export class Reaper {
+  readonly #options: ReaperOptions;
+  readonly #loop: ServiceLoop;
+
+  constructor(options: ReaperOptions) {
+    this.#options = options;
+    this.#loop = new ServiceLoop({ name: "reaper", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
+  }
+
+  get intervalMs(): number {
+    return Math.min(5000, Math.max(100, Math.floor(this.#options.leaseMs / 4)));
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** Recovers up to one batch of expired leases; returns the ms until the next pass. */
+  async runOnce(now: number): Promise<number> {
+    const { store, completer, types, logger } = this.#options;
+    const expired = await store.findExpiredLeases(now, BATCH);
+    const writes: Array<Promise<boolean>> = [];
+    for (const job of expired) {
+      const error = `lease expired: worker ${job.workerId ?? "unknown"} stopped renewing it (crashed, hung or partitioned)`;
+      const base = { id: job.id, token: job.leaseToken, finishedAt: now, outcome: "lease_expired" as const, error, stack: null, leaseExpiredBy: now };
+      let outcome: Outcome;
+      if (job.attempts >= job.maxAttempts) {
+        assertTransition("running", "dead", "lease_expired");
+        outcome = { ...base, status: "dead", runAt: null };
+      } else {
+        assertTransition("running", "scheduled", "lease_expired");
+        const backoff: Backoff = job.backoffJson ? (JSON.parse(job.backoffJson) as Backoff) : types.options(job.type)?.backoff ?? DEFAULT_BACKOFF;
+        let delay: number;
+        try {
+          delay = backoffDelay(backoff, job.attempts, new Error(error), this.#options.random);
+        } catch {
+          delay = backoffDelay(DEFAULT_BACKOFF, job.attempts, new Error(error), this.#options.random);
+        }
+        outcome = { ...base, status: "scheduled", runAt: now + delay };
+      }
+      writes.push(
+        completer.submit(outcome).then((written) => {
+          if (written) logger.warn("recovered a job whose lease expired", { jobId: job.id, type: job.type, attempt: job.attempts, status: outcome.status });
+          return written;
+        }),
+      );
+    }
+    await Promise.all(writes);
+    return expired.length === BATCH ? 0 : this.intervalMs;
+  }
+}

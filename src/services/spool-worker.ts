@@ -1,0 +1,140 @@
+/**
+ * The services of one started worker, side by side: producer, executor,
+ * completer, heartbeat, promoter, reaper and ager, with the order in which
+ * they stop.
+ */
+import type { Clock } from "../core/clock.ts";
+import type { JobTypes } from "../core/job-types.ts";
+import type { Logger } from "../core/logger.ts";
+import type { Store } from "../store/store.ts";
+import { Ager } from "./ager.ts";
+import { Completer } from "./completer.ts";
+import { Executor } from "./executor.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { Producer } from "./producer.ts";
+import { Promoter } from "./promoter.ts";
+import { Reaper } from "./reaper.ts";
+
+export interface SpoolWorkerOptions {
+  store: Store;
+  types: JobTypes;
+  clock: Clock;
+  logger: Logger;
+  workerId: string;
+  concurrency: number;
+  queues: string[] | null;
+  leaseMs: number;
+  maxPayloadBytes: number;
+  minPollMs?: number;
+  maxPollMs?: number;
+  newToken: () => string;
+  random?: () => number;
+}
+
+export interface StopOptions {
+  /** How long running jobs may take to finish before they are handed back. Default 10 s. */
+  graceMs?: number;
+}
+
+export class SpoolWorker {
+  readonly workerId: string;
+  readonly completer: Completer;
+  readonly executor: Executor;
+  readonly producer: Producer;
+  readonly heartbeat: Heartbeat;
+  readonly promoter: Promoter;
+  readonly reaper: Reaper;
+  readonly ager: Ager;
+  readonly #options: SpoolWorkerOptions;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: SpoolWorkerOptions) {
+    this.#options = options;
+    this.workerId = options.workerId;
+    const { store, clock, logger, types } = options;
+    this.completer = new Completer({ store, clock, logger });
+    this.executor = new Executor({
+      types,
+      completer: this.completer,
+      clock,
+      logger,
+      maxPayloadBytes: options.maxPayloadBytes,
+      random: options.random,
+      renewLease: async (id) => {
+        await this.heartbeat.runOnce(clock.now(), id);
+        if (this.executor.running.get(id)?.stopReason === "lease_lost") {
+          throw new Error(`job ${id} lost its lease`);
+        }
+      },
+    });
+    this.producer = new Producer({
+      store,
+      executor: this.executor,
+      clock,
+      logger,
+      workerId: options.workerId,
+      concurrency: options.concurrency,
+      queues: options.queues,
+      leaseMs: options.leaseMs,
+      minPollMs: options.minPollMs,
+      maxPollMs: options.maxPollMs,
+      newToken: options.newToken,
+    });
+    this.heartbeat = new Heartbeat({ store, executor: this.executor, clock, logger, leaseMs: options.leaseMs });
+    this.promoter = new Promoter({ store, clock, logger, onPromoted: () => this.producer.wake() });
+    this.reaper = new Reaper({ store, completer: this.completer, types, clock, logger, leaseMs: options.leaseMs, random: options.random });
+    this.ager = new Ager({ store, clock, logger });
+  }
+
+  start(): void {
+    this.promoter.start();
+    this.reaper.start();
+    this.ager.start();
+    this.heartbeat.start();
+    this.producer.start();
+    this.#options.logger.info("worker started", {
+      workerId: this.workerId,
+      concurrency: this.#options.concurrency,
+      queues: this.#options.queues ?? "all",
+      types: this.#options.types.names(),
+    });
+  }
+
+  get stopped(): boolean {
+    return this.#stopping !== null;
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish for up to `graceMs`, then aborts
+   * the rest and hands them back to the queue (pending, attempt not spent).
+   * Idempotent: a second call awaits the first.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.graceMs ?? 10_000);
+    return this.#stopping;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    const { clock, logger } = this.#options;
+    await Promise.all([this.producer.stop(), this.promoter.stop(), this.reaper.stop(), this.ager.stop()]);
+    const finished = await this.#within(graceMs, this.producer.settle());
+    if (!finished) {
+      const unfinished = [...this.executor.running.keys()];
+      logger.warn("grace period over; handing unfinished jobs back to the queue", { jobIds: unfinished });
+      for (const id of unfinished) this.executor.stop(id, "shutdown");
+      // a database that does not answer must not hold the process forever
+      await this.#within(5000, this.producer.settle());
+    }
+    await this.heartbeat.stop();
+    if (!(await this.#within(5000, this.completer.drain()))) this.completer.abandon();
+    logger.info("worker stopped", { workerId: this.workerId, at: clock.now() });
+  }
+
+  async #within(ms: number, work: Promise<unknown>): Promise<boolean> {
+    const timer = new AbortController();
+    const done = work.then(() => true);
+    const result = await Promise.race([done, this.#options.clock.sleep(ms, timer.signal).then(() => false)]);
+    timer.abort();
+    return result;
+  }
+}

@@ -1,0 +1,341 @@
+/**
+ * The library's front door: `createSpool` and the Spool it returns. It checks
+ * input, turns calls into named store operations, and starts workers.
+ */
+import { type Clock, systemClock } from "./core/clock.ts";
+import { SpoolError } from "./core/errors.ts";
+import type { Job } from "./core/job.ts";
+import { type JobHandler, JobTypes } from "./core/job-types.ts";
+import { type Logger, silentLogger } from "./core/logger.ts";
+import { newJobRow } from "./core/new-job.ts";
+import { type EnqueueOptions, type JobTypeOptions, checkJobType } from "./core/options.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
+import { type JobStatus, isJobStatus } from "./core/states.ts";
+import { type HttpServer, serveHttp } from "./runtime/serve.ts";
+import { createApp, type Route } from "./http/app.ts";
+import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
+import { type JobPage, type ManageResult, Store } from "./store/store.ts";
+
+export interface SpoolOptions {
+  /** `file:./data/spool.db` (embedded), `:memory:`, or a `libsql://`/`http(s)://` server URL. */
+  url: string;
+  authToken?: string;
+  /** Where structured logs go. Default: none. */
+  logger?: Logger;
+  /** Identifies this process in leases and attempt history. Default: a random id. */
+  workerId?: string;
+  /** Lease length; renewed every third of it while a job runs. Default 30 s. */
+  leaseMs?: number;
+  /** Largest payload accepted, in bytes of JSON. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** Injected clock, for tests. */
+  clock?: Clock;
+  /** Injected randomness for backoff jitter, for tests. */
+  random?: () => number;
+}
+
+export interface StartOptions {
+  /** Jobs in flight at most in this process. Default 10. */
+  concurrency?: number;
+  /** Take only these queues. Default: every queue. */
+  queues?: string[];
+  /** Serve the HTTP API; false for none. Default { port: 8787, hostname: "127.0.0.1" }. */
+  http?: false | { port?: number; hostname?: string; routes?: Route[] };
+  /** Fastest idle poll for jobs from other processes. Default 25 ms. */
+  minPollMs?: number;
+  /** Slowest idle poll. Default 1000 ms. */
+  maxPollMs?: number;
+}
+
+/** A started worker: `stop()` ends it gracefully. */
+export interface SpoolRuntime {
+  readonly workerId: string;
+  /** The HTTP server's base URL, when one was started. */
+  readonly url: string | null;
+  stop(options?: StopOptions): Promise<void>;
+}
+
+export interface EnqueueResult {
+  id: string;
+  deduplicated: boolean;
+}
+
+export interface ListJobsQuery {
+  status: JobStatus;
+  type?: string;
+  /** Default 50, at most 500. */
+  limit?: number;
+  cursor?: string;
+}
+
+export class Spool {
+  readonly workerId: string;
+  readonly store: Store;
+  readonly types = new JobTypes();
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly leaseMs: number;
+  readonly maxPayloadBytes: number;
+  readonly #random: (() => number) | undefined;
+  readonly #workers = new Set<SpoolWorker>();
+  #closed = false;
+
+  constructor(store: Store, options: SpoolOptions) {
+    this.store = store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#random = options.random;
+  }
+
+  /**
+   * Defines how jobs of `type` run. Replaces an earlier definition of the same
+   * type. Throws INVALID_OPTIONS naming the bad option.
+   */
+  define<P = any>(type: string, handler: JobHandler<P>, options?: JobTypeOptions): void {
+    this.#checkOpen();
+    this.types.define(type, handler as JobHandler, options);
+  }
+
+  /**
+   * Enqueues one job. Throws INVALID_PAYLOAD / INVALID_OPTIONS and writes
+   * nothing on bad input. With an idempotency key already held, returns the
+   * holder's id and `deduplicated: true`.
+   */
+  async enqueue(type: string, payload: unknown, options?: EnqueueOptions): Promise<EnqueueResult> {
+    const [result] = await this.enqueueMany([{ type, payload, options }]);
+    return result!;
+  }
+
+  /** Enqueues many jobs in one transaction; results in input order. All are validated before any is written. */
+  async enqueueMany(items: Array<{ type: string; payload: unknown; options?: EnqueueOptions }>): Promise<EnqueueResult[]> {
+    this.#checkOpen();
+    if (!Array.isArray(items)) throw new SpoolError("INVALID_OPTIONS", "enqueueMany takes an array of { type, payload, options? }");
+    const now = this.clock.now();
+    const rows = items.map((item, index) => {
+      if (typeof item !== "object" || item === null) {
+        throw new SpoolError("INVALID_OPTIONS", `enqueueMany item ${index} must be an object { type, payload, options? }`);
+      }
+      try {
+        return newJobRow(this.types, item.type, item.payload, item.options, { now, maxPayloadBytes: this.maxPayloadBytes });
+      } catch (error) {
+        if (error instanceof SpoolError && items.length > 1) {
+          throw new SpoolError(error.code, `enqueueMany item ${index}: ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+    });
+    const results = await this.store.insertJobs(rows, now);
+    let earliest: number | null = null;
+    let ready = false;
+    for (const row of rows) {
+      if (row.status === "pending") ready = true;
+      else if (earliest === null || row.runAt < earliest) earliest = row.runAt;
+    }
+    for (const worker of this.#workers) {
+      if (ready) worker.producer.wake();
+      if (earliest !== null) worker.promoter.notifyScheduled(earliest);
+    }
+    return results;
+  }
+
+  /** The job, with its attempt history, or null. */
+  getJob(id: string): Promise<Job | null> {
+    this.#checkOpen();
+    return this.store.getJob(String(id));
+  }
+
+  /** A page of jobs in one status (optionally of one type), oldest first; pass `nextCursor` back for the next page. */
+  listJobs(query: ListJobsQuery): Promise<JobPage> {
+    this.#checkOpen();
+    if (!isJobStatus(query?.status)) {
+      throw new SpoolError("INVALID_OPTIONS", `status must be one of scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(query?.status)}`);
+    }
+    if (query.type !== undefined) checkJobType(query.type);
+    const limit = query.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
+      throw new SpoolError("INVALID_OPTIONS", `limit must be an integer from 1 to 500, got ${JSON.stringify(query.limit)}`);
+    }
+    if (query.cursor !== undefined && !/^\d{1,18}$/.test(query.cursor)) {
+      throw new SpoolError("INVALID_OPTIONS", `cursor ${JSON.stringify(query.cursor)} is not one this API returned`);
+    }
+    return this.store.listJobs({ status: query.status, type: query.type, limit, cursor: query.cursor });
+  }
+
+  /** Counts of jobs by status. */
+  countJobs(): Promise<Record<JobStatus, number>> {
+    this.#checkOpen();
+    return this.store.countJobsByStatus();
+  }
+
+  /**
+   * Puts a dead or cancelled job back to pending with a fresh attempt count.
+   * Throws JOB_NOT_FOUND, or INVALID_STATE for a job in another status.
+   */
+  async retry(id: string): Promise<void> {
+    this.#checkOpen();
+    this.#throwUnlessOk(await this.store.replayJob(String(id), this.clock.now()), id, "retry");
+    for (const worker of this.#workers) worker.producer.wake();
+  }
+
+  /** Puts every dead job (of `type`, when given) back to pending; returns how many. */
+  async retryDead(filter: { type?: string } = {}): Promise<number> {
+    this.#checkOpen();
+    if (filter.type !== undefined) checkJobType(filter.type);
+    const count = await this.store.replayDeadJobs(filter.type ?? null, this.clock.now());
+    for (const worker of this.#workers) worker.producer.wake();
+    return count;
+  }
+
+  /**
+   * Cancels a scheduled or pending job at once; a running job is asked to stop
+   * through its signal and ends cancelled unless it completes first. Returns
+   * the status the job has now: "cancelled" or "cancelling". Throws
+   * JOB_NOT_FOUND, or INVALID_STATE for a finished job.
+   */
+  async cancel(id: string): Promise<"cancelled" | "cancelling"> {
+    this.#checkOpen();
+    const result = await this.store.cancelJob(String(id), this.clock.now());
+    this.#throwUnlessOk(result, id, "cancel");
+    if (result.ok && result.status === "cancelling") {
+      for (const worker of this.#workers) {
+        if (worker.executor.running.has(String(id))) worker.executor.stop(String(id), "cancelled");
+      }
+    }
+    return (result as { status: "cancelled" | "cancelling" }).status;
+  }
+
+  /** Holds a queue in every process: running jobs finish, nothing new is claimed. */
+  async pauseQueue(name: string): Promise<void> {
+    this.#checkOpen();
+    await this.store.setQueuePaused(checkQueueName(name), true);
+  }
+
+  async resumeQueue(name: string): Promise<void> {
+    this.#checkOpen();
+    await this.store.setQueuePaused(checkQueueName(name), false);
+    for (const worker of this.#workers) worker.producer.wake();
+  }
+
+  /**
+   * Sets the starvation guard of a queue: a pending job gains one priority
+   * level (10) per `agingMs` waited. `null` turns it off (the default).
+   */
+  async setQueueAging(name: string, agingMs: number | null): Promise<void> {
+    this.#checkOpen();
+    if (agingMs !== null && !(Number.isSafeInteger(agingMs) && agingMs > 0)) {
+      throw new SpoolError("INVALID_OPTIONS", `agingMs must be a positive integer or null, got ${JSON.stringify(agingMs)}`);
+    }
+    await this.store.setQueueAging(checkQueueName(name), agingMs);
+  }
+
+  /**
+   * Starts a worker in this process: claims jobs of the defined types (every
+   * queue, or `queues`), runs the promoter, reaper and heartbeat beside it and,
+   * unless `http: false`, serves the HTTP API.
+   */
+  async start(options: StartOptions = {}): Promise<SpoolRuntime> {
+    this.#checkOpen();
+    const concurrency = options.concurrency ?? 10;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(options.concurrency)}`);
+    }
+    if (options.queues !== undefined && (!Array.isArray(options.queues) || options.queues.length === 0)) {
+      throw new SpoolError("INVALID_OPTIONS", "queues must be a non-empty array of queue names");
+    }
+    const queues = options.queues ? options.queues.map(checkQueueName) : null;
+    for (const type of this.types.names()) {
+      const typeOptions = this.types.options(type)!;
+      await this.store.saveTypeLimits(type, typeOptions.concurrency, typeOptions.rateLimit);
+    }
+    const worker = new SpoolWorker({
+      store: this.store,
+      types: this.types,
+      clock: this.clock,
+      logger: this.logger,
+      workerId: this.workerId,
+      concurrency,
+      queues,
+      leaseMs: this.leaseMs,
+      maxPayloadBytes: this.maxPayloadBytes,
+      minPollMs: options.minPollMs,
+      maxPollMs: options.maxPollMs,
+      newToken: () => crypto.randomUUID(),
+      random: this.#random,
+    });
+    let server: HttpServer | null = null;
+    if (options.http !== false) {
+      const http = options.http ?? {};
+      const app = createApp({ spool: this, routes: http.routes ?? [] });
+      server = await serveHttp(app.fetch, { port: http.port ?? 8787, hostname: http.hostname ?? "127.0.0.1" });
+      this.logger.info("http listening", { url: server.url });
+    }
+    this.#workers.add(worker);
+    worker.start();
+    let stopping: Promise<void> | null = null;
+    return {
+      workerId: this.workerId,
+      url: server?.url ?? null,
+      stop: (stopOptions?: StopOptions) =>
+        (stopping ??= (async () => {
+          await server?.close();
+          await worker.stop(stopOptions);
+          this.#workers.delete(worker);
+        })()),
+    };
+  }
+
+  /** Stops every worker this Spool started (handing their jobs back), then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: 0 })));
+    this.#workers.clear();
+    this.store.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new SpoolError("CLOSED", "this Spool is closed");
+  }
+
+  #throwUnlessOk(result: ManageResult, id: string, action: string): void {
+    if (result.ok) return;
+    if (result.reason === "not_found") throw new SpoolError("JOB_NOT_FOUND", `no job has id ${JSON.stringify(String(id))}`);
+    throw new SpoolError("INVALID_STATE", `cannot ${action} job ${id}: it is ${result.status}`);
+  }
+}
+
+function checkQueueName(name: unknown): string {
+  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
+    throw new SpoolError("INVALID_OPTIONS", `queue name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
+  }
+  return name;
+}
+
+/**
+ * Opens (creating if needed) the database at `url`, runs migrations and
+ * returns a Spool. Throws INVALID_CONFIG for an unusable URL and
+ * DATABASE_UNAVAILABLE when the database cannot be opened.
+ */
+export async function createSpool(options: SpoolOptions): Promise<Spool> {
+  if (typeof options?.url !== "string" || options.url.length === 0) {
+    throw new SpoolError("INVALID_CONFIG", `createSpool needs a database url, got ${JSON.stringify(options?.url)}`);
+  }
+  for (const key of ["leaseMs", "maxPayloadBytes"] as const) {
+    const value = options[key];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+      throw new SpoolError("INVALID_CONFIG", `${key} must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+  }
+  const clock = options.clock ?? systemClock;
+  let store: Store;
+  try {
+    store = await Store.open({ url: options.url, authToken: options.authToken }, clock);
+  } catch (error) {
+    if (error instanceof SpoolError) throw error;
+    throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${options.url}: ${(error as Error).message}`, { cause: error });
+  }
+  return new Spool(store, options);
+}

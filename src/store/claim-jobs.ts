@@ -1,0 +1,84 @@
+/**
+ * The claim: one statement that takes up to `limit` ready jobs in priority,
+ * run-time, id order and leases them to this worker. Global per-type limits
+ * are decided in the same statement, so they hold across every process.
+ */
+import type { ClaimedJob } from "../core/job.ts";
+import type { Database } from "./database.ts";
+import { JOB_COLUMNS, rowToClaimedJob } from "./job-row.ts";
+
+// How far down the ready index one claim looks. A type at its limit is skipped
+// entirely, so this only bounds how many jobs of a type that still has room
+// are passed over in one pass; it keeps the claim's cost flat at any depth.
+const SCAN_FACTOR = 4;
+const SCAN_EXTRA = 32;
+
+const CLAIM = `
+WITH
+  room AS (
+    SELECT l.type, min(
+      coalesce(l.concurrency - (SELECT count(*) FROM spool_jobs r WHERE r.status = 'running' AND r.type = l.type), 1e18),
+      coalesce(l.rate_limit - (SELECT count(*) FROM spool_job_starts s WHERE s.type = l.type AND s.started_at > :now - l.rate_interval_ms), 1e18)
+    ) AS free
+    FROM spool_type_limits l
+  ),
+  candidates AS (
+    SELECT id, type, effective_priority, run_at FROM spool_jobs INDEXED BY spool_jobs_ready
+    WHERE status = 'pending'
+      AND queue NOT IN (SELECT name FROM spool_queues WHERE paused = 1)
+      AND type NOT IN (SELECT type FROM room WHERE free <= 0)
+      AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
+    ORDER BY effective_priority DESC, run_at, id
+    LIMIT :scan
+  ),
+  picked AS (
+    SELECT id FROM (
+      SELECT c.id, c.effective_priority, c.run_at, room.free,
+        row_number() OVER (PARTITION BY c.type ORDER BY c.effective_priority DESC, c.run_at, c.id) AS nth
+      FROM candidates c LEFT JOIN room ON room.type = c.type
+    )
+    WHERE free IS NULL OR nth <= free
+    ORDER BY effective_priority DESC, run_at, id
+    LIMIT :limit
+  )
+UPDATE spool_jobs
+SET status = 'running', attempts = attempts + 1, started_at = :now, lease_token = :token,
+    lease_expires_at = :expires, worker_id = :worker
+WHERE id IN (SELECT id FROM picked)
+RETURNING ${JOB_COLUMNS}, effective_priority`;
+
+export interface ClaimRequest {
+  limit: number;
+  /** Only these queues; null for every queue. */
+  queues: string[] | null;
+  workerId: string;
+  token: string;
+  now: number;
+  leaseMs: number;
+}
+
+/** Claims up to `limit` jobs; returns them in the order they should start. */
+export async function claimJobs(db: Database, request: ClaimRequest): Promise<ClaimedJob[]> {
+  if (request.limit <= 0) return [];
+  const result = await db.execute({
+    sql: CLAIM,
+    args: {
+      now: request.now,
+      expires: request.now + request.leaseMs,
+      token: request.token,
+      worker: request.workerId,
+      limit: request.limit,
+      scan: request.limit * SCAN_FACTOR + SCAN_EXTRA,
+      queues: request.queues === null ? null : JSON.stringify(request.queues),
+    },
+  });
+  const rows = [...result.rows].sort(
+    (a, b) =>
+      Number(b.effective_priority) - Number(a.effective_priority) ||
+      Number(a.run_at) - Number(b.run_at) ||
+      Number(a.id) - Number(b.id),
+  );
+  return rows.map(rowToClaimedJob);
+}
+
+export const CLAIM_SQL_FOR_PLAN = CLAIM;

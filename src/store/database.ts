@@ -1,0 +1,129 @@
+/**
+ * The one libSQL connection a Spool holds, with the settings that make a local
+ * file safe to share between processes and the retry that waits out another
+ * process's write lock.
+ */
+import { type Client, type InStatement, type ResultSet, type TransactionMode, createClient } from "@libsql/client";
+import type { Clock } from "../core/clock.ts";
+import { SpoolError } from "../core/errors.ts";
+
+export interface DatabaseOptions {
+  /** `file:path`, `:memory:`, `libsql://...`, `http(s)://...` or `ws(s)://...`. */
+  url: string;
+  authToken?: string;
+  /** How long one statement keeps retrying while another process holds the lock. Default 60 s. */
+  busyRetryMs?: number;
+}
+
+// SQLite's own busy handler blocks the JavaScript thread while it waits, so it
+// gets only a short wait; longer locks are retried here without blocking.
+const NATIVE_BUSY_TIMEOUT_MS = 50;
+
+export class Database {
+  readonly url: string;
+  readonly isLocalFile: boolean;
+  readonly #client: Client;
+  readonly #clock: Clock;
+  readonly #busyRetryMs: number;
+
+  private constructor(url: string, client: Client, clock: Clock, busyRetryMs: number) {
+    this.url = url;
+    this.isLocalFile = url.startsWith("file:");
+    this.#client = client;
+    this.#clock = clock;
+    this.#busyRetryMs = busyRetryMs;
+  }
+
+  /** Opens the database; throws INVALID_CONFIG for a URL libSQL cannot use. */
+  static async open(options: DatabaseOptions, clock: Clock): Promise<Database> {
+    const url = options.url === ":memory:" ? "file::memory:" : options.url;
+    if (!/^(file|libsql|https?|wss?):/.test(url)) {
+      throw new SpoolError(
+        "INVALID_CONFIG",
+        `database url ${JSON.stringify(options.url)} must start with file:, libsql:, http(s): or ws(s): (or be :memory:)`,
+      );
+    }
+    const local = url.startsWith("file:");
+    let client: Client;
+    try {
+      client = createClient({
+        url,
+        authToken: options.authToken,
+        // One connection: PRAGMAs reach every statement, and libSQL runs file
+        // statements synchronously, so more connections would not add speed.
+        concurrency: local ? 1 : 20,
+        timeout: local ? NATIVE_BUSY_TIMEOUT_MS : undefined,
+      } as Parameters<typeof createClient>[0]);
+    } catch (error) {
+      throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${JSON.stringify(options.url)}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const db = new Database(url, client, clock, options.busyRetryMs ?? 60_000);
+    if (local && url !== "file::memory:") {
+      await db.execute("PRAGMA journal_mode = WAL");
+      // WAL with NORMAL survives a process crash with every commit; only an OS
+      // crash or power loss may drop the last commits, never corrupt the file.
+      await db.execute("PRAGMA synchronous = NORMAL");
+    }
+    return db;
+  }
+
+  execute(statement: InStatement): Promise<ResultSet> {
+    return this.#retryWhileBusy(() => this.#client.execute(statement));
+  }
+
+  /** Runs the statements in one transaction (BEGIN IMMEDIATE for "write"). */
+  batch(statements: InStatement[], mode: TransactionMode = "write"): Promise<ResultSet[]> {
+    return this.#retryWhileBusy(() => this.#client.batch(statements, mode));
+  }
+
+  /** Interactive transaction; used only by migrations at start, never on the hot path. */
+  async transaction<T>(work: (tx: { execute(s: InStatement): Promise<ResultSet> }) => Promise<T>): Promise<T> {
+    return this.#retryWhileBusy(async () => {
+      const tx = await this.#client.transaction("write");
+      try {
+        const result = await work(tx);
+        await tx.commit();
+        return result;
+      } finally {
+        tx.close();
+      }
+    });
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+
+  get closed(): boolean {
+    return this.#client.closed;
+  }
+
+  async #retryWhileBusy<T>(operation: () => Promise<T>): Promise<T> {
+    const deadline = this.#clock.now() + this.#busyRetryMs;
+    let wait = 5;
+    for (;;) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        if (this.#clock.now() + wait > deadline) {
+          throw new SpoolError("DATABASE_BUSY", `database ${this.url} stayed locked by another process for ${this.#busyRetryMs} ms`, {
+            cause: error,
+          });
+        }
+        await this.#clock.sleep(wait);
+        wait = Math.min(wait * 2, 200);
+      }
+    }
+  }
+}
+
+/** SQLITE_BUSY and SQLITE_LOCKED mean "someone else holds the lock": nothing ran, retrying is safe. */
+export function isBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; extendedCode?: unknown; message?: unknown; cause?: unknown };
+  const codes = [e?.code, e?.extendedCode].map((c) => String(c ?? ""));
+  if (codes.some((c) => c.startsWith("SQLITE_BUSY") || c.startsWith("SQLITE_LOCKED"))) return true;
+  return typeof e?.message === "string" && /database is locked|database table is locked|SQLITE_BUSY/.test(e.message);
+}

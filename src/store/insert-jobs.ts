@@ -1,0 +1,104 @@
+/**
+ * Enqueue statements. Jobs without an idempotency key go in bulk, one
+ * `INSERT ... SELECT FROM json_each` per chunk; a keyed job gets the three
+ * statements that make "insert unless the key is held" atomic in its batch.
+ */
+import type { InStatement } from "@libsql/client";
+import type { NewJobRow } from "../core/job.ts";
+import type { Database } from "./database.ts";
+import { jobRowToTuple } from "./job-row.ts";
+
+const INSERT_COLUMNS = `type, queue, payload, status, priority, effective_priority, max_attempts, run_at, created_at,
+  timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id, parent_id,
+  schedule_name, scheduled_for`;
+
+const SELECT_FROM_TUPLES = `SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>4, value->>5, value->>6,
+  value->>7, value->>8, value->>9, value->>10, value->>11, CASE WHEN value->>10 IS NULL THEN NULL ELSE 1 END,
+  value->>12, value->>13, value->>14, value->>15
+  FROM json_each(:rows)`;
+
+const INSERT_MANY = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES} RETURNING id`;
+
+// `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint
+const INSERT_KEYED = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES} WHERE true
+  ON CONFLICT (type, idempotency_key) WHERE idempotency_held = 1 DO NOTHING RETURNING id`;
+
+// a finished job's key is free again once its window has passed
+const RELEASE_EXPIRED_KEY = `UPDATE spool_jobs SET idempotency_held = NULL
+  WHERE type = :type AND idempotency_key = :key AND idempotency_held = 1
+    AND idempotency_until IS NOT NULL AND idempotency_until <= :now`;
+
+const HOLDER_OF_KEY = `SELECT id FROM spool_jobs WHERE type = :type AND idempotency_key = :key AND idempotency_held = 1`;
+
+const INSERT_CHILDREN = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES}
+  WHERE EXISTS (SELECT 1 FROM spool_jobs p WHERE p.id = :parent AND p.lease_token = :token AND p.status = 'running')
+  ON CONFLICT DO NOTHING`;
+
+export interface InsertResult {
+  id: string;
+  deduplicated: boolean;
+}
+
+const CHUNK = 1000;
+
+/** Inserts jobs in one write transaction; results in input order. */
+export async function insertJobs(db: Database, rows: NewJobRow[], now: number): Promise<InsertResult[]> {
+  const statements: InStatement[] = [];
+  let bulk: { indexes: number[]; tuples: unknown[][] } = { indexes: [], tuples: [] };
+  const bulkPlans: Array<{ statement: number; indexes: number[] }> = [];
+  const keyedPlans: Array<{ insert: number; holder: number; index: number }> = [];
+  const flushBulk = () => {
+    if (bulk.tuples.length === 0) return;
+    bulkPlans.push({ statement: statements.length, indexes: bulk.indexes });
+    statements.push({ sql: INSERT_MANY, args: { rows: JSON.stringify(bulk.tuples) } });
+    bulk = { indexes: [], tuples: [] };
+  };
+  rows.forEach((row, index) => {
+    if (row.idempotencyKey === null) {
+      bulk.indexes.push(index);
+      bulk.tuples.push(jobRowToTuple(row));
+      if (bulk.tuples.length >= CHUNK) flushBulk();
+      return;
+    }
+    // keep input order among keyed and unkeyed jobs so ids ascend as given
+    flushBulk();
+    const key = { type: row.type, key: row.idempotencyKey };
+    statements.push({ sql: RELEASE_EXPIRED_KEY, args: { ...key, now } });
+    keyedPlans.push({ insert: statements.length, holder: statements.length + 1, index });
+    statements.push({ sql: INSERT_KEYED, args: { rows: JSON.stringify([jobRowToTuple(row)]) } });
+    statements.push({ sql: HOLDER_OF_KEY, args: key });
+  });
+  flushBulk();
+  if (statements.length === 0) return [];
+  const results = await db.batch(statements, "write");
+  const out: InsertResult[] = new Array(rows.length);
+  for (const { statement, indexes } of bulkPlans) {
+    // rowids are handed out in insertion order within one statement
+    const ids = results[statement]!.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    indexes.forEach((inputIndex, i) => (out[inputIndex] = { id: String(ids[i]), deduplicated: false }));
+  }
+  for (const { insert, holder, index } of keyedPlans) {
+    const inserted = results[insert]!.rows.length > 0;
+    out[index] = { id: String(results[holder]!.rows[0]!.id), deduplicated: !inserted };
+  }
+  return out;
+}
+
+/**
+ * Statements that insert a job's staged children only if `parentId` is still
+ * running under `token` in the same transaction that completes it.
+ */
+export function childInsertStatements(parentId: string, token: string, children: NewJobRow[], now: number): InStatement[] {
+  if (children.length === 0) return [];
+  const statements: InStatement[] = [];
+  for (const child of children) {
+    if (child.idempotencyKey !== null) {
+      statements.push({ sql: RELEASE_EXPIRED_KEY, args: { type: child.type, key: child.idempotencyKey, now } });
+    }
+  }
+  statements.push({
+    sql: INSERT_CHILDREN,
+    args: { rows: JSON.stringify(children.map(jobRowToTuple)), parent: Number(parentId), token },
+  });
+  return statements;
+}

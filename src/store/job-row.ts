@@ -1,0 +1,71 @@
+/**
+ * The columns every job query returns, and their mapping to the public Job.
+ */
+import type { Row } from "@libsql/client";
+import type { Attempt, ClaimedJob, Job, NewJobRow } from "../core/job.ts";
+import { decodePayload } from "../core/payload.ts";
+import type { JobStatus } from "../core/states.ts";
+
+export const JOB_COLUMNS = `id, type, queue, payload, status, priority, attempts, max_attempts, run_at, created_at,
+  started_at, finished_at, lease_token, lease_expires_at, worker_id, timeout_ms, backoff, last_error, history,
+  idempotency_key, workflow_id, parent_id, schedule_name, scheduled_for`;
+
+const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const stringOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function rowToJob(row: Row): Job {
+  return {
+    id: String(row.id),
+    type: row.type as string,
+    payload: decodePayload(row.payload as string),
+    status: row.status as JobStatus,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    priority: Number(row.priority),
+    queue: row.queue as string,
+    runAt: Number(row.run_at),
+    createdAt: Number(row.created_at),
+    startedAt: numberOrNull(row.started_at),
+    finishedAt: numberOrNull(row.finished_at),
+    lastError: stringOrNull(row.last_error),
+    idempotencyKey: stringOrNull(row.idempotency_key),
+    workflowId: stringOrNull(row.workflow_id),
+    parentId: stringOrNull(row.parent_id),
+    scheduleName: stringOrNull(row.schedule_name),
+    scheduledFor: numberOrNull(row.scheduled_for),
+    timeoutMs: numberOrNull(row.timeout_ms),
+    workerId: stringOrNull(row.worker_id),
+    history: JSON.parse((row.history as string) ?? "[]") as Attempt[],
+  };
+}
+
+export function rowToClaimedJob(row: Row): ClaimedJob {
+  return {
+    ...rowToJob(row),
+    leaseToken: row.lease_token as string,
+    leaseExpiresAt: Number(row.lease_expires_at),
+    backoffJson: stringOrNull(row.backoff),
+  };
+}
+
+/** A new job as the positional array the insert statements read with `->>`. */
+export function jobRowToTuple(row: NewJobRow): unknown[] {
+  return [
+    row.type,
+    row.queue,
+    row.payload,
+    row.status,
+    row.priority,
+    row.maxAttempts,
+    row.runAt,
+    row.createdAt,
+    row.timeoutMs,
+    row.backoff,
+    row.idempotencyKey,
+    row.idempotencyWindowMs,
+    row.workflowId,
+    row.parentId === null ? null : Number(row.parentId),
+    row.scheduleName,
+    row.scheduledFor,
+  ];
+}

@@ -1,0 +1,51 @@
+/**
+ * Queue-wide settings every worker reads inside its claim: paused queues and
+ * the starvation guard's aging period.
+ */
+import type { Database } from "./database.ts";
+
+const SET_PAUSED = `INSERT INTO spool_queues (name, paused) VALUES (:name, :paused)
+  ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`;
+
+const SET_AGING = `INSERT INTO spool_queues (name, aging_ms) VALUES (:name, :aging)
+  ON CONFLICT (name) DO UPDATE SET aging_ms = excluded.aging_ms`;
+
+const LIST = `SELECT name, paused, aging_ms FROM spool_queues ORDER BY name`;
+
+// Raises a waiting job one level (10) per aging period waited, never lowering
+// it; served by the ready index's queue filter and run only for aged queues.
+const AGE_WAITING = `UPDATE spool_jobs
+SET effective_priority = priority + 10 * ((:now - run_at) / q.aging_ms)
+FROM spool_queues q
+WHERE q.aging_ms IS NOT NULL AND spool_jobs.queue = q.name AND spool_jobs.status = 'pending'
+  AND spool_jobs.run_at <= :now - q.aging_ms
+  AND spool_jobs.effective_priority < spool_jobs.priority + 10 * ((:now - spool_jobs.run_at) / q.aging_ms)`;
+
+export async function setQueuePaused(db: Database, name: string, paused: boolean): Promise<void> {
+  await db.execute({ sql: SET_PAUSED, args: { name, paused: paused ? 1 : 0 } });
+}
+
+export async function setQueueAging(db: Database, name: string, agingMs: number | null): Promise<void> {
+  await db.execute({ sql: SET_AGING, args: { name, aging: agingMs } });
+}
+
+export interface QueueSettings {
+  name: string;
+  paused: boolean;
+  agingMs: number | null;
+}
+
+export async function listQueueSettings(db: Database): Promise<QueueSettings[]> {
+  const result = await db.execute(LIST);
+  return result.rows.map((r) => ({
+    name: String(r.name),
+    paused: Number(r.paused) === 1,
+    agingMs: r.aging_ms === null ? null : Number(r.aging_ms),
+  }));
+}
+
+/** Applies the starvation guard; returns how many jobs were raised. */
+export async function ageWaitingJobs(db: Database, now: number): Promise<number> {
+  const result = await db.execute({ sql: AGE_WAITING, args: { now } });
+  return result.rowsAffected;
+}

@@ -1,0 +1,100 @@
+/**
+ * The store: every database operation Spool performs, by name. Services and
+ * the public API receive a Store and never see SQL.
+ */
+import type { Clock } from "../core/clock.ts";
+import type { ClaimedJob, Job, NewJobRow } from "../core/job.ts";
+import type { RateLimit } from "../core/options.ts";
+import type { JobStatus } from "../core/states.ts";
+import { type ClaimRequest, claimJobs } from "./claim-jobs.ts";
+import { type Outcome, completeJobs } from "./complete-jobs.ts";
+import { Database, type DatabaseOptions } from "./database.ts";
+import { type InsertResult, insertJobs } from "./insert-jobs.ts";
+import { type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
+import { type ManageResult, cancelJob, replayDeadJobs, replayJob } from "./manage-jobs.ts";
+import { migrate } from "./migrate.ts";
+import { type PromoteResult, promoteDueJobs } from "./promote-due-jobs.ts";
+import { type QueueSettings, ageWaitingJobs, listQueueSettings, setQueueAging, setQueuePaused } from "./queues.ts";
+import { type JobPage, countJobsByStatus, getJob, listJobs } from "./read-jobs.ts";
+import { saveTypeLimits } from "./type-limits.ts";
+
+export type { ClaimRequest, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
+
+export class Store {
+  readonly db: Database;
+
+  private constructor(db: Database) {
+    this.db = db;
+  }
+
+  /** Opens the database and brings its schema up to date. */
+  static async open(options: DatabaseOptions, clock: Clock): Promise<Store> {
+    const db = await Database.open(options, clock);
+    try {
+      await migrate(db, () => clock.now());
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new Store(db);
+  }
+
+  insertJobs(rows: NewJobRow[], now: number): Promise<InsertResult[]> {
+    return insertJobs(this.db, rows, now);
+  }
+  claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
+    return claimJobs(this.db, request);
+  }
+  completeJobs(outcomes: Outcome[], now: number): Promise<Set<string>> {
+    return completeJobs(this.db, outcomes, now);
+  }
+  renewLeases(leases: Array<{ id: string; token: string }>, expiresAt: number): Promise<RenewResult> {
+    return renewLeases(this.db, leases, expiresAt);
+  }
+  findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
+    return findExpiredLeases(this.db, now, limit);
+  }
+  promoteDueJobs(now: number): Promise<PromoteResult> {
+    return promoteDueJobs(this.db, now);
+  }
+  getJob(id: string): Promise<Job | null> {
+    return getJob(this.db, id);
+  }
+  listJobs(query: { status: JobStatus; type?: string; limit: number; cursor?: string }): Promise<JobPage> {
+    return listJobs(this.db, query);
+  }
+  countJobsByStatus(): Promise<Record<JobStatus, number>> {
+    return countJobsByStatus(this.db);
+  }
+  replayJob(id: string, now: number): Promise<ManageResult> {
+    return replayJob(this.db, id, now);
+  }
+  replayDeadJobs(type: string | null, now: number): Promise<number> {
+    return replayDeadJobs(this.db, type, now);
+  }
+  cancelJob(id: string, now: number): Promise<ManageResult> {
+    return cancelJob(this.db, id, now);
+  }
+  setQueuePaused(name: string, paused: boolean): Promise<void> {
+    return setQueuePaused(this.db, name, paused);
+  }
+  setQueueAging(name: string, agingMs: number | null): Promise<void> {
+    return setQueueAging(this.db, name, agingMs);
+  }
+  listQueueSettings(): Promise<QueueSettings[]> {
+    return listQueueSettings(this.db);
+  }
+  ageWaitingJobs(now: number): Promise<number> {
+    return ageWaitingJobs(this.db, now);
+  }
+  saveTypeLimits(type: string, concurrency: number | undefined, rateLimit: RateLimit | undefined): Promise<void> {
+    return saveTypeLimits(this.db, type, concurrency, rateLimit);
+  }
+  /** A cheap round trip that proves the database answers. */
+  async ping(): Promise<void> {
+    await this.db.execute("SELECT 1");
+  }
+  close(): void {
+    this.db.close();
+  }
+}

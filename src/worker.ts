@@ -1,0 +1,86 @@
+/**
+ * The worker process: environment -> configuration -> jobs module -> Spool ->
+ * start, and a graceful stop on SIGTERM or SIGINT (exit 0). Started with
+ * `bun run worker`, `deno task worker` or `node dist/worker.js`.
+ */
+import { loadConfig } from "./config.ts";
+import { SpoolError } from "./core/errors.ts";
+import { createJsonLogger } from "./core/logger.ts";
+import type { WorkerDefinition } from "./define-worker.ts";
+import exampleJobs from "./example/jobs.ts";
+import { ensureDatabaseFolder, moduleUrl } from "./runtime/files.ts";
+import { currentDirectory, exitProcess, hostName, onShutdownSignal, processId, readEnvironment, runtimeName } from "./runtime/host.ts";
+import { createSpool } from "./spool.ts";
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function loadJobsModule(path: string | undefined): Promise<WorkerDefinition> {
+  if (path === undefined) return exampleJobs;
+  let loaded: { default?: unknown };
+  try {
+    loaded = await import(moduleUrl(path, currentDirectory()));
+  } catch (error) {
+    throw new SpoolError("INVALID_CONFIG", `SPOOL_JOBS=${JSON.stringify(path)} could not be imported: ${(error as Error).message}`, { cause: error });
+  }
+  const definition = loaded.default as Partial<WorkerDefinition> | undefined;
+  if (typeof definition !== "object" || definition === null || typeof definition.jobs !== "object" || definition.jobs === null) {
+    throw new SpoolError("INVALID_CONFIG", `SPOOL_JOBS=${JSON.stringify(path)} must default-export { jobs, schedules?, routes? } (see defineWorker)`);
+  }
+  return definition as WorkerDefinition;
+}
+
+async function main(): Promise<void> {
+  const logger0 = createJsonLogger("info");
+  let config;
+  try {
+    config = loadConfig(readEnvironment());
+  } catch (error) {
+    logger0.error((error as Error).message, { code: (error as SpoolError).code });
+    exitProcess(1);
+  }
+  const logger = createJsonLogger(config.logLevel);
+  try {
+    const definition = await loadJobsModule(config.jobsModule);
+    await ensureDatabaseFolder(config.databaseUrl);
+    const spool = await createSpool({
+      url: config.databaseUrl,
+      authToken: config.authToken,
+      logger,
+      leaseMs: config.leaseMs,
+      workerId: `${hostName()}:${processId()}`,
+    });
+    for (const [type, { handler, ...options }] of Object.entries(definition.jobs)) {
+      spool.define(type, handler, options);
+    }
+    const runtime = await spool.start({
+      concurrency: config.concurrency,
+      queues: config.queues,
+      http: { port: config.port, hostname: config.hostname, routes: definition.routes ?? [] },
+    });
+    logger.info("spool worker ready", {
+      runtime: runtimeName,
+      database: config.databaseUrl,
+      url: runtime.url,
+      jobsModule: config.jobsModule ?? "bundled example",
+    });
+    let shuttingDown = false;
+    onShutdownSignal(async (signal) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      logger.info("shutting down", { signal });
+      try {
+        await runtime.stop({ graceMs: SHUTDOWN_GRACE_MS });
+        await spool.close();
+      } catch (error) {
+        logger.error("shutdown failed", { error: (error as Error).message });
+        exitProcess(1);
+      }
+      exitProcess(0);
+    });
+  } catch (error) {
+    logger.error(`worker failed to start: ${(error as Error).message}`, { code: (error as SpoolError).code });
+    exitProcess(1);
+  }
+}
+
+await main();
