@@ -38,6 +38,14 @@ export class PermanentError extends Error {
   override readonly name: string = "PermanentError";
 }
 
+/**
+ * True for a PermanentError, also one from another copy of Spool (a jobs
+ * module may load its own), recognised by name.
+ */
+export function isPermanentError(error: unknown): boolean {
+  return error instanceof PermanentError || (error instanceof Error && error.name === "PermanentError");
+}
+
 /** Anything a handler throws, as an Error, so the attempt history always has a message. */
 export function toError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;

@@ -5,7 +5,7 @@
  */
 import { type Backoff, DEFAULT_BACKOFF, backoffDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
-import { PermanentError, SpoolError, toError } from "../core/errors.ts";
+import { SpoolError, isPermanentError, toError } from "../core/errors.ts";
 import type { ClaimedJob, NewJobRow } from "../core/job.ts";
 import type { JobContext, JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
@@ -136,7 +136,7 @@ export class Executor {
       return { ...base, status: "cancelled", outcome: "failed", error: message, stack };
     }
     const outcome = entry.stopReason === "timed_out" ? "timed_out" : "failed";
-    let permanent = error instanceof PermanentError;
+    let permanent = isPermanentError(error);
     try {
       permanent ||= isPermanent?.(error) === true;
     } catch (classifyError) {

@@ -1,0 +1,113 @@
+/**
+ * Starting real worker processes: the same commands a user types, on the
+ * runtime of choice, with logs captured and exits awaited.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+
+export type RuntimeName = "node" | "bun" | "deno";
+
+export const ROOT = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../..");
+const BIN = join(ROOT, "node_modules", ".bin");
+
+/** The runtime this test file runs on. */
+export function currentRuntime(): RuntimeName {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  return g.Deno ? "deno" : g.Bun ? "bun" : "node";
+}
+
+/** Command and arguments that run `script` (a .ts under src/, or dist/ for node) on `runtime`. */
+export function runtimeCommand(runtime: RuntimeName, script: { ts: string; js: string }): [string, string[]] {
+  switch (runtime) {
+    case "node":
+      if (!existsSync(join(ROOT, script.js))) throw new Error(`${script.js} is missing: run npm run build first`);
+      return ["node", [join(ROOT, script.js)]];
+    case "bun":
+      return [join(BIN, "bun"), [join(ROOT, script.ts)]];
+    case "deno":
+      return [join(BIN, "deno"), ["run", "-A", join(ROOT, script.ts)]];
+  }
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface RunningProcess {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  /** Resolves when a stdout line contains `text`. */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function startProcess(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): RunningProcess {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const w of [...waiters]) {
+      if (output.includes(w.text)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<number | string>((resolveExit) => {
+    child.on("exit", (code, signal) => resolveExit(code ?? signal ?? -1));
+  });
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitForOutput(text, timeoutMs = 30_000) {
+      if (output.includes(text)) return Promise.resolve();
+      return new Promise((resolveWait, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${text}" in output after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        waiters.push({
+          text,
+          resolve: () => {
+            clearTimeout(timer);
+            resolveWait();
+          },
+        });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`process exited (${code}) before printing "${text}":\n${output}`));
+        });
+      });
+    },
+    kill(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+}
+
+/** Starts the worker (`src/worker.ts`, or `dist/worker.js` on node) and waits until it is ready. */
+export async function startWorker(runtime: RuntimeName, env: Record<string, string>): Promise<RunningProcess> {
+  const [command, args] = runtimeCommand(runtime, { ts: "src/worker.ts", js: "dist/worker.js" });
+  const proc = startProcess(command, args, { env });
+  await proc.waitForOutput("spool worker ready", 60_000);
+  return proc;
+}
