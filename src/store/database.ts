@@ -78,20 +78,6 @@ export class Database {
     return this.#retryWhileBusy(() => this.#client.batch(statements, mode));
   }
 
-  /** Interactive transaction; used only by migrations at start, never on the hot path. */
-  async transaction<T>(work: (tx: { execute(s: InStatement): Promise<ResultSet> }) => Promise<T>): Promise<T> {
-    return this.#retryWhileBusy(async () => {
-      const tx = await this.#client.transaction("write");
-      try {
-        const result = await work(tx);
-        await tx.commit();
-        return result;
-      } finally {
-        tx.close();
-      }
-    });
-  }
-
   close(): void {
     this.#client.close();
   }

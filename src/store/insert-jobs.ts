@@ -24,11 +24,11 @@ const INSERT_KEYED = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_T
   ON CONFLICT (type, idempotency_key) WHERE idempotency_held = 1 DO NOTHING RETURNING id`;
 
 // a finished job's key is free again once its window has passed
-const RELEASE_EXPIRED_KEY = `UPDATE spool_jobs SET idempotency_held = NULL
+export const RELEASE_EXPIRED_KEY_SQL = `UPDATE spool_jobs INDEXED BY spool_jobs_idempotency SET idempotency_held = NULL
   WHERE type = :type AND idempotency_key = :key AND idempotency_held = 1
     AND idempotency_until IS NOT NULL AND idempotency_until <= :now`;
 
-const HOLDER_OF_KEY = `SELECT id FROM spool_jobs WHERE type = :type AND idempotency_key = :key AND idempotency_held = 1`;
+export const HOLDER_OF_KEY_SQL = `SELECT id FROM spool_jobs INDEXED BY spool_jobs_idempotency WHERE type = :type AND idempotency_key = :key AND idempotency_held = 1`;
 
 const INSERT_CHILDREN = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES}
   WHERE EXISTS (SELECT 1 FROM spool_jobs p WHERE p.id = :parent AND p.lease_token = :token AND p.status = 'running')
@@ -63,10 +63,10 @@ export async function insertJobs(db: Database, rows: NewJobRow[], now: number): 
     // keep input order among keyed and unkeyed jobs so ids ascend as given
     flushBulk();
     const key = { type: row.type, key: row.idempotencyKey };
-    statements.push({ sql: RELEASE_EXPIRED_KEY, args: { ...key, now } });
+    statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { ...key, now } });
     keyedPlans.push({ insert: statements.length, holder: statements.length + 1, index });
     statements.push({ sql: INSERT_KEYED, args: { rows: JSON.stringify([jobRowToTuple(row)]) } });
-    statements.push({ sql: HOLDER_OF_KEY, args: key });
+    statements.push({ sql: HOLDER_OF_KEY_SQL, args: key });
   });
   flushBulk();
   if (statements.length === 0) return [];
@@ -93,7 +93,7 @@ export function childInsertStatements(parentId: string, token: string, children:
   const statements: InStatement[] = [];
   for (const child of children) {
     if (child.idempotencyKey !== null) {
-      statements.push({ sql: RELEASE_EXPIRED_KEY, args: { type: child.type, key: child.idempotencyKey, now } });
+      statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { type: child.type, key: child.idempotencyKey, now } });
     }
   }
   statements.push({

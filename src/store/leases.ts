@@ -10,7 +10,7 @@ FROM json_each(:leases) AS l
 WHERE spool_jobs.id = l.value->>0 AND spool_jobs.lease_token = l.value->>1 AND spool_jobs.status = 'running'
 RETURNING spool_jobs.id, spool_jobs.cancel_requested`;
 
-const EXPIRED = `SELECT ${JOB_COLUMNS} FROM spool_jobs
+export const EXPIRED_SQL = `SELECT ${JOB_COLUMNS} FROM spool_jobs INDEXED BY spool_jobs_leases
 WHERE status = 'running' AND lease_expires_at <= :now ORDER BY lease_expires_at LIMIT :limit`;
 
 export interface RenewResult {
@@ -42,6 +42,6 @@ export async function renewLeases(
 
 /** Running jobs whose lease ran out by `now`, oldest first. */
 export async function findExpiredLeases(db: Database, now: number, limit: number): Promise<ClaimedJob[]> {
-  const result = await db.execute({ sql: EXPIRED, args: { now, limit } });
+  const result = await db.execute({ sql: EXPIRED_SQL, args: { now, limit } });
   return result.rows.map(rowToClaimedJob);
 }

@@ -4,10 +4,10 @@
  */
 import type { Database } from "./database.ts";
 
-const PROMOTE = `UPDATE spool_jobs SET status = 'pending'
-WHERE id IN (SELECT id FROM spool_jobs WHERE status = 'scheduled' AND run_at <= :now ORDER BY run_at LIMIT :limit)`;
+export const PROMOTE_SQL = `UPDATE spool_jobs SET status = 'pending'
+WHERE id IN (SELECT id FROM spool_jobs INDEXED BY spool_jobs_due WHERE status = 'scheduled' AND run_at <= :now ORDER BY run_at LIMIT :limit)`;
 
-const NEXT_DUE = `SELECT min(run_at) AS next FROM spool_jobs WHERE status = 'scheduled'`;
+export const NEXT_DUE_SQL = `SELECT min(run_at) AS next FROM spool_jobs INDEXED BY spool_jobs_due WHERE status = 'scheduled'`;
 
 export interface PromoteResult {
   promoted: number;
@@ -18,8 +18,8 @@ export interface PromoteResult {
 export async function promoteDueJobs(db: Database, now: number, limit = 5000): Promise<PromoteResult> {
   const [promote, next] = await db.batch(
     [
-      { sql: PROMOTE, args: { now, limit } },
-      { sql: NEXT_DUE, args: [] },
+      { sql: PROMOTE_SQL, args: { now, limit } },
+      { sql: NEXT_DUE_SQL, args: [] },
     ],
     "write",
   );

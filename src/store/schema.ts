@@ -54,6 +54,9 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX spool_jobs_leases ON spool_jobs (lease_expires_at) WHERE status = 'running'`,
       `CREATE UNIQUE INDEX spool_jobs_idempotency ON spool_jobs (type, idempotency_key) WHERE idempotency_held = 1`,
       `CREATE UNIQUE INDEX spool_jobs_schedule_tick ON spool_jobs (schedule_name, scheduled_for) WHERE schedule_name IS NOT NULL`,
+      // noOverlap asks "is a job of this schedule still unfinished?" without scanning its finished ones
+      `CREATE INDEX spool_jobs_schedule_active ON spool_jobs (schedule_name)
+        WHERE schedule_name IS NOT NULL AND status IN ('scheduled', 'pending', 'running')`,
       `CREATE INDEX spool_jobs_listing ON spool_jobs (status, type, id)`,
       `CREATE INDEX spool_jobs_workflow ON spool_jobs (workflow_id) WHERE workflow_id IS NOT NULL`,
       `CREATE INDEX spool_jobs_parent ON spool_jobs (parent_id) WHERE parent_id IS NOT NULL`,

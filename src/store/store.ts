@@ -5,6 +5,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { ClaimedJob, Job, NewJobRow } from "../core/job.ts";
 import type { RateLimit } from "../core/options.ts";
+import type { ScheduleSpec } from "../core/schedule.ts";
 import type { JobStatus } from "../core/states.ts";
 import { type ClaimRequest, claimJobs } from "./claim-jobs.ts";
 import { type Outcome, completeJobs } from "./complete-jobs.ts";
@@ -17,8 +18,20 @@ import { type PromoteResult, promoteDueJobs } from "./promote-due-jobs.ts";
 import { type QueueSettings, ageWaitingJobs, listQueueSettings, setQueueAging, setQueuePaused } from "./queues.ts";
 import { type JobPage, countJobsByStatus, getJob, listJobs } from "./read-jobs.ts";
 import { saveTypeLimits } from "./type-limits.ts";
+import {
+  type FireRequest,
+  type ScheduleRecord,
+  deleteSchedule,
+  fireScheduleTicks,
+  getSchedule,
+  listSchedules,
+  pauseSchedule,
+  resumeSchedule,
+  upsertSchedule,
+} from "./schedules.ts";
 
 export type { ClaimRequest, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
+export type { FireRequest, ScheduleRecord };
 
 export class Store {
   readonly db: Database;
@@ -89,6 +102,27 @@ export class Store {
   }
   saveTypeLimits(type: string, concurrency: number | undefined, rateLimit: RateLimit | undefined): Promise<void> {
     return saveTypeLimits(this.db, type, concurrency, rateLimit);
+  }
+  upsertSchedule(spec: ScheduleSpec, nextFireAt: number | null, now: number): Promise<void> {
+    return upsertSchedule(this.db, spec, nextFireAt, now);
+  }
+  deleteSchedule(name: string): Promise<boolean> {
+    return deleteSchedule(this.db, name);
+  }
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return listSchedules(this.db);
+  }
+  getSchedule(name: string): Promise<ScheduleRecord | null> {
+    return getSchedule(this.db, name);
+  }
+  pauseSchedule(name: string): Promise<boolean> {
+    return pauseSchedule(this.db, name);
+  }
+  resumeSchedule(schedule: { name: string; cron: string; timezone: string | null }, nextFireAt: number | null): Promise<boolean> {
+    return resumeSchedule(this.db, schedule, nextFireAt);
+  }
+  fireScheduleTicks(request: FireRequest): Promise<Array<{ id: string; scheduledFor: number }>> {
+    return fireScheduleTicks(this.db, request);
   }
   /** A cheap round trip that proves the database answers. */
   async ping(): Promise<void> {

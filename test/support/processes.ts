@@ -45,26 +45,40 @@ export function freePort(): Promise<number> {
 }
 
 export interface RunningProcess {
-  child: ChildProcess;
+  /** The child's process id. */
+  pid: number;
   /** Everything written to stdout and stderr so far. */
   output(): string;
-  /** Resolves with the exit code (or signal name). */
+  /** Resolves with the exit code (or signal name when killed by one). */
   exited: Promise<number | string>;
-  /** Resolves when a stdout line contains `text`. */
+  /** Resolves when the output contains `text`. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): void;
 }
 
+interface DenoChild {
+  pid: number;
+  stdout: ReadableStream<Uint8Array>;
+  stderr: ReadableStream<Uint8Array>;
+  status: Promise<{ code: number; signal: string | null }>;
+  kill(signal?: string): void;
+}
+interface DenoApi {
+  Command: new (command: string, options: Record<string, unknown>) => { spawn(): DenoChild };
+}
+
+/**
+ * Spawns a process with piped output. On Deno this uses Deno.Command, because
+ * Deno's node:child_process reports a child that handled SIGTERM and exited 0
+ * as killed by the signal.
+ */
 export function startProcess(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): RunningProcess {
-  const child = spawn(command, args, {
-    cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const env = { ...process.env, NO_COLOR: "1", ...options.env } as Record<string, string>;
+  const cwd = options.cwd ?? ROOT;
   let output = "";
   const waiters: Array<{ text: string; resolve: () => void }> = [];
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
+  const onData = (chunk: string) => {
+    output += chunk;
     for (const w of [...waiters]) {
       if (output.includes(w.text)) {
         waiters.splice(waiters.indexOf(w), 1);
@@ -72,13 +86,42 @@ export function startProcess(command: string, args: string[], options: { env?: R
       }
     }
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const exited = new Promise<number | string>((resolveExit) => {
-    child.on("exit", (code, signal) => resolveExit(code ?? signal ?? -1));
-  });
+  let pid: number;
+  let exited: Promise<number | string>;
+  let kill: (signal: NodeJS.Signals) => void;
+  let done = false;
+  const deno = (globalThis as { Deno?: DenoApi }).Deno;
+  if (deno) {
+    const child = new deno.Command(command, { args, cwd, env, clearEnv: true, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
+    pid = child.pid;
+    for (const stream of [child.stdout, child.stderr]) {
+      const decoder = new TextDecoder();
+      void stream.pipeTo(new WritableStream<Uint8Array>({ write: (chunk) => onData(decoder.decode(chunk, { stream: true })) }));
+    }
+    exited = child.status.then((s) => ((done = true), s.signal ?? s.code));
+    kill = (signal) => {
+      if (!done) {
+        try {
+          child.kill(signal);
+        } catch {
+          // already gone
+        }
+      }
+    };
+  } else {
+    const child: ChildProcess = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    pid = child.pid ?? -1;
+    child.stdout!.on("data", (chunk: Buffer) => onData(chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => onData(chunk.toString()));
+    exited = new Promise<number | string>((resolveExit) => {
+      child.on("exit", (code, signal) => ((done = true), resolveExit(code ?? signal ?? -1)));
+    });
+    kill = (signal) => {
+      if (!done && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    };
+  }
   return {
-    child,
+    pid,
     output: () => output,
     exited,
     waitForOutput(text, timeoutMs = 30_000) {
@@ -99,7 +142,7 @@ export function startProcess(command: string, args: string[], options: { env?: R
       });
     },
     kill(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      kill(signal);
     },
   };
 }

@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/core/clock.ts";
+import { Store } from "../../src/store/store.ts";
+import { CLAIM_SQL_FOR_PLAN } from "../../src/store/claim-jobs.ts";
+import { HOLDER_OF_KEY_SQL, RELEASE_EXPIRED_KEY_SQL } from "../../src/store/insert-jobs.ts";
+import { EXPIRED_SQL } from "../../src/store/leases.ts";
+import { NEXT_DUE_SQL, PROMOTE_SQL } from "../../src/store/promote-due-jobs.ts";
+import type { NewJobRow } from "../../src/core/job.ts";
+import { tempDatabase } from "../support/system.ts";
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+async function setup() {
+  const db = tempDatabase();
+  const store = await Store.open({ url: db.url }, systemClock);
+  cleanups.push(() => {
+    store.close();
+    db.cleanup();
+  });
+  return { store, url: db.url };
+}
+
+function row(overrides: Partial<NewJobRow> = {}): NewJobRow {
+  return {
+    type: "t", queue: "default", payload: "{}", status: "pending", priority: 0, maxAttempts: 3, runAt: 1000, createdAt: 1000,
+    timeoutMs: null, backoff: null, idempotencyKey: null, idempotencyWindowMs: 1000, workflowId: null, parentId: null,
+    scheduleName: null, scheduledFor: null, ...overrides,
+  };
+}
+
+const claim = (store: Store, limit: number, token: string = crypto.randomUUID(), now = 5000) =>
+  store.claimJobs({ limit, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
+
+describe("claimJobs", () => {
+  it("takes jobs by priority, then run time, then id, and never more than asked", async () => {
+    const { store } = await setup();
+    const ids = await store.insertJobs(
+      [row({ runAt: 30 }), row({ priority: 10, runAt: 50 }), row({ runAt: 10 }), row({ priority: 10, runAt: 20 }), row({ runAt: 10 })],
+      1000,
+    );
+    const first = await claim(store, 3);
+    expect(first.map((j) => j.id)).toEqual([ids[3]!.id, ids[1]!.id, ids[2]!.id]);
+    const rest = await claim(store, 10);
+    expect(rest.map((j) => j.id)).toEqual([ids[4]!.id, ids[0]!.id]);
+    expect(await claim(store, 10)).toEqual([]);
+  });
+
+  it("writes a lease token, a lease expiry, the worker and a spent attempt on each claimed job", async () => {
+    const { store } = await setup();
+    const [{ id }] = (await store.insertJobs([row()], 1000)) as unknown as [{ id: string }];
+    const [job] = await claim(store, 1, "token-a", 7000);
+    expect(job).toMatchObject({ id, status: "running", attempts: 1, leaseToken: "token-a", leaseExpiresAt: 37_000, startedAt: 7000, workerId: "w1" });
+    const stored = await store.getJob(id);
+    expect(stored).toMatchObject({ status: "running", attempts: 1, startedAt: 7000 });
+  });
+
+  it("leaves scheduled, paused-queue and other-queue jobs alone", async () => {
+    const { store } = await setup();
+    const [scheduled, paused, other, ready] = await store.insertJobs(
+      [row({ status: "scheduled", runAt: 1 }), row({ queue: "held" }), row({ queue: "emails" }), row({})],
+      1000,
+    );
+    await store.setQueuePaused("held", true);
+    const claimed = await store.claimJobs({ limit: 10, queues: ["default", "held"], workerId: "w", token: "t", now: 5000, leaseMs: 1000 });
+    expect(claimed.map((j) => j.id)).toEqual([ready!.id]);
+    expect((await store.getJob(scheduled!.id))!.status).toBe("scheduled");
+    expect((await store.getJob(paused!.id))!.status).toBe("pending");
+    expect((await store.getJob(other!.id))!.status).toBe("pending");
+  });
+
+  it("never hands one job to two racing claimers on the same file", async () => {
+    const { store, url } = await setup();
+    const others = await Promise.all([1, 2, 3].map(() => Store.open({ url }, systemClock)));
+    cleanups.push(() => others.forEach((s) => s.close()));
+    await store.insertJobs(Array.from({ length: 600 }, () => row()), 1000);
+    const seen = new Map<string, number>();
+    await Promise.all(
+      [store, ...others].map(async (s) => {
+        for (;;) {
+          const jobs = await claim(s, 7);
+          if (jobs.length === 0) return;
+          for (const j of jobs) seen.set(j.id, (seen.get(j.id) ?? 0) + 1);
+        }
+      }),
+    );
+    expect(seen.size).toBe(600);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("is served by the ready index, walked in order, without sorting the table", async () => {
+    const { store } = await setup();
+    const plan = await store.db.execute({
+      sql: `EXPLAIN QUERY PLAN ${CLAIM_SQL_FOR_PLAN}`,
+      args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, scan: 72, queues: null },
+    });
+    const details = plan.rows.map((r) => String(r.detail));
+    expect(details).toContain("SCAN spool_jobs USING INDEX spool_jobs_ready");
+    // the only full-table steps allowed are over tiny settings tables and small temp sets
+    expect(details.filter((d) => /^SCAN spool_jobs\b(?! USING INDEX spool_jobs_ready)/.test(d))).toEqual([]);
+  });
+
+  it("serves promotion, lease expiry and idempotency lookups from their indexes", async () => {
+    const { store } = await setup();
+    const explain = async (sql: string, args: Record<string, unknown>) =>
+      (await store.db.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args: args as never })).rows.map((r) => String(r.detail));
+    expect((await explain(PROMOTE_SQL, { now: 1, limit: 10 })).join()).toMatch(/USING (COVERING )?INDEX spool_jobs_due \(run_at<\?\)/);
+    expect((await explain(NEXT_DUE_SQL, {})).join()).toContain("spool_jobs_due");
+    expect((await explain(EXPIRED_SQL, { now: 1, limit: 10 })).join()).toContain("USING INDEX spool_jobs_leases (lease_expires_at<?)");
+    expect((await explain(HOLDER_OF_KEY_SQL, { type: "a", key: "b" })).join()).toContain("spool_jobs_idempotency (type=? AND idempotency_key=?)");
+    expect((await explain(RELEASE_EXPIRED_KEY_SQL, { type: "a", key: "b", now: 1 })).join()).toContain("spool_jobs_idempotency (type=? AND idempotency_key=?)");
+    for (const plan of [await explain(PROMOTE_SQL, { now: 1, limit: 10 }), await explain(EXPIRED_SQL, { now: 1, limit: 10 })]) {
+      expect(plan.join()).not.toContain("TEMP B-TREE");
+    }
+  });
+});
