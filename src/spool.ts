@@ -2,6 +2,7 @@
  * The library's front door: `createSpool` and the Spool it returns. It checks
  * input, turns calls into named store operations, and starts workers.
  */
+import type { Client } from "@libsql/client";
 import { type Clock, systemClock } from "./core/clock.ts";
 import { SpoolError } from "./core/errors.ts";
 import type { Job } from "./core/job.ts";
@@ -10,16 +11,19 @@ import { type Logger, silentLogger } from "./core/logger.ts";
 import { newJobRow } from "./core/new-job.ts";
 import { type EnqueueOptions, type JobTypeOptions, checkJobType } from "./core/options.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
+import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
 import { type JobStatus, isJobStatus } from "./core/states.ts";
 import { type HttpServer, serveHttp } from "./runtime/serve.ts";
 import { createApp, type Route } from "./http/app.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
-import { type JobPage, type ManageResult, Store } from "./store/store.ts";
+import { type JobPage, type ManageResult, type ScheduleRecord, Store } from "./store/store.ts";
 
 export interface SpoolOptions {
   /** `file:./data/spool.db` (embedded), `:memory:`, or a `libsql://`/`http(s)://` server URL. */
   url: string;
   authToken?: string;
+  /** Use this @libsql/client instead of opening one from `url` (which then only names it in messages). */
+  client?: Client;
   /** Where structured logs go. Default: none. */
   logger?: Logger;
   /** Identifies this process in leases and attempt history. Default: a random id. */
@@ -78,6 +82,8 @@ export class Spool {
   readonly maxPayloadBytes: number;
   readonly #random: (() => number) | undefined;
   readonly #workers = new Set<SpoolWorker>();
+  /** Schedules defined through this Spool, to refuse a second, different definition of a name. */
+  readonly #schedules = new Map<string, ScheduleSpec>();
   #closed = false;
 
   constructor(store: Store, options: SpoolOptions) {
@@ -232,8 +238,84 @@ export class Spool {
   }
 
   /**
+   * Defines (or re-defines identically) a cron schedule, stored in the
+   * database so that every worker's scheduler fires it, each tick exactly once.
+   * `cron` is croner syntax: 5 fields, 6 with seconds first, 7 with years, or
+   * a nickname (@hourly, @daily, @weekly, @monthly, @yearly), read in
+   * `timezone` (default UTC). Each tick enqueues `type` with `payload`; the
+   * job's `scheduledFor` is the tick's fire time. A schedule already stored
+   * with the same expression and zone keeps its next fire time, so a restarted
+   * worker catches up by `catchUp`; a changed expression starts at its next
+   * tick. Throws INVALID_CRON (expression or zone, naming both), INVALID_OPTIONS,
+   * INVALID_PAYLOAD, or DUPLICATE_SCHEDULE when this Spool already defined
+   * `name` differently (`unschedule` it first).
+   */
+  async schedule(name: string, cron: string, options: ScheduleOptions): Promise<void> {
+    this.#checkOpen();
+    const now = this.clock.now();
+    const { spec, times } = validateSchedule(name, cron, options, { now, maxPayloadBytes: this.maxPayloadBytes });
+    const known = this.#schedules.get(spec.name);
+    if (known && !sameSchedule(known, spec)) {
+      throw new SpoolError(
+        "DUPLICATE_SCHEDULE",
+        `schedule ${JSON.stringify(spec.name)} is already defined in this process as ${describeSchedule(known)}; ` +
+          `refusing a different definition (${describeSchedule(spec)}). Rename it, or unschedule it first`,
+      );
+    }
+    this.#schedules.set(spec.name, spec);
+    try {
+      await this.store.upsertSchedule(spec, times.nextAfter(now), now);
+    } catch (error) {
+      if (!known) this.#schedules.delete(spec.name);
+      throw error;
+    }
+    for (const worker of this.#workers) worker.cron.wake();
+  }
+
+  /** Removes a schedule from every process; jobs it already enqueued stay. Returns false when there was none. */
+  async unschedule(name: string): Promise<boolean> {
+    this.#checkOpen();
+    checkScheduleName(name);
+    this.#schedules.delete(name);
+    return this.store.deleteSchedule(name);
+  }
+
+  /** Every stored schedule with its state and last/next fire times (epoch ms), by name. */
+  listSchedules(): Promise<ScheduleRecord[]> {
+    this.#checkOpen();
+    return this.store.listSchedules();
+  }
+
+  /** Stops a schedule firing in every process until resumed. Throws SCHEDULE_NOT_FOUND. */
+  async pauseSchedule(name: string): Promise<void> {
+    this.#checkOpen();
+    checkScheduleName(name);
+    if (!(await this.store.pauseSchedule(name))) throw scheduleNotFound(name);
+  }
+
+  /**
+   * Resumes a paused schedule in every process at its next tick after now;
+   * ticks that passed while paused are not caught up. Throws SCHEDULE_NOT_FOUND.
+   */
+  async resumeSchedule(name: string): Promise<void> {
+    this.#checkOpen();
+    checkScheduleName(name);
+    // a redefinition between the read and the write makes the write miss; read again
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const stored = await this.store.getSchedule(name);
+      if (!stored) throw scheduleNotFound(name);
+      const next = compileCron(name, stored.cron, stored.timezone).nextAfter(this.clock.now());
+      if (await this.store.resumeSchedule(stored, next)) {
+        for (const worker of this.#workers) worker.cron.wake();
+        return;
+      }
+    }
+    throw new SpoolError("DATABASE_BUSY", `schedule ${JSON.stringify(name)} kept changing while being resumed; try again`);
+  }
+
+  /**
    * Starts a worker in this process: claims jobs of the defined types (every
-   * queue, or `queues`), runs the promoter, reaper and heartbeat beside it and,
+   * queue, or `queues`), runs the promoter, cron scheduler, reaper and heartbeat beside it and,
    * unless `http: false`, serves the HTTP API.
    */
   async start(options: StartOptions = {}): Promise<SpoolRuntime> {
@@ -307,6 +389,16 @@ export class Spool {
   }
 }
 
+function scheduleNotFound(name: string): SpoolError {
+  return new SpoolError("SCHEDULE_NOT_FOUND", `no schedule is named ${JSON.stringify(name)}`);
+}
+
+function describeSchedule(spec: ScheduleSpec): string {
+  const zone = spec.timezone ? ` in ${spec.timezone}` : "";
+  const payload = spec.payload.length > 60 ? `${spec.payload.slice(0, 57)}...` : spec.payload;
+  return `${JSON.stringify(spec.cron)}${zone} -> ${spec.type} ${payload} ${JSON.stringify(spec.options)} (catchUp ${spec.catchUp}, noOverlap ${spec.noOverlap})`;
+}
+
 function checkQueueName(name: unknown): string {
   if (typeof name !== "string" || name.length === 0 || name.length > 200) {
     throw new SpoolError("INVALID_OPTIONS", `queue name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
@@ -332,7 +424,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   const clock = options.clock ?? systemClock;
   let store: Store;
   try {
-    store = await Store.open({ url: options.url, authToken: options.authToken }, clock);
+    store = await Store.open({ url: options.url, authToken: options.authToken, client: options.client }, clock);
   } catch (error) {
     if (error instanceof SpoolError) throw error;
     throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${options.url}: ${(error as Error).message}`, { cause: error });

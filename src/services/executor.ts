@@ -50,23 +50,28 @@ export class Executor {
     entry.controller.abort(new SpoolError(reason === "timed_out" ? "TIMED_OUT" : reason === "lease_lost" ? "LEASE_LOST" : "CLOSED", stopMessage(entry.job, reason)));
   }
 
-  /** Runs the job to an outcome and hands it to the completer; resolves once submitted and written. */
-  async run(job: ClaimedJob): Promise<void> {
-    const { types, clock, logger } = this.#options;
+  /**
+   * Runs the job to an outcome and hands it to the completer. Resolves as soon
+   * as the handler is done and its outcome submitted, so the slot can take the
+   * next job while the completer writes; `written` settles after the write.
+   */
+  async run(job: ClaimedJob): Promise<{ written: Promise<void> }> {
+    const { types, clock } = this.#options;
     const controller = new AbortController();
     const entry: RunningJob = { job, controller, stopReason: null };
     this.running.set(job.id, entry);
     const children: NewJobRow[] = [];
     const definition = types.get(job.type);
     let result: { ok: true } | { ok: false; error: Error };
-    const timeoutDone = new AbortController();
+    let timeoutDone: AbortController | null = null;
     try {
       if (!definition) {
         throw new SpoolError("UNKNOWN_JOB_TYPE", `no handler is defined for job type ${JSON.stringify(job.type)} in this worker`);
       }
       if (job.timeoutMs !== null) {
-        void clock.sleep(job.timeoutMs, timeoutDone.signal).then(() => {
-          if (!timeoutDone.signal.aborted) this.stop(job.id, "timed_out");
+        const done = (timeoutDone = new AbortController());
+        void clock.sleep(job.timeoutMs, done.signal).then(() => {
+          if (!done.signal.aborted) this.stop(job.id, "timed_out");
         });
       }
       const ctx: JobContext = {
@@ -93,19 +98,33 @@ export class Executor {
     } catch (thrown) {
       result = { ok: false, error: toError(thrown) };
     } finally {
-      timeoutDone.abort();
+      timeoutDone?.abort();
     }
+    let outcome: Outcome | null;
     try {
-      const outcome = this.#decide(entry, result, children, definition?.options.backoff, definition?.options.isPermanent);
-      if (outcome === null) return;
-      const written = await this.#options.completer.submit(outcome);
-      const fields = { jobId: job.id, type: job.type, attempt: job.attempts, status: outcome.status };
-      if (!written) logger.warn("attempt outcome discarded: the job's lease was lost", fields);
-      else if (outcome.status === "completed") logger.debug("job completed", fields);
-      else logger.warn("job attempt failed", { ...fields, outcome: outcome.outcome, error: outcome.error, runAt: outcome.runAt });
-    } finally {
+      outcome = this.#decide(entry, result, children, definition?.options.backoff, definition?.options.isPermanent);
+    } catch (error) {
       this.running.delete(job.id);
+      throw error;
     }
+    if (outcome === null) {
+      this.running.delete(job.id);
+      return { written: Promise.resolve() };
+    }
+    // the lease is still renewed until the outcome is written
+    const written = this.#options.completer.submit(outcome).then((held) => {
+      this.running.delete(job.id);
+      this.#log(job, outcome, held);
+    });
+    return { written };
+  }
+
+  #log(job: ClaimedJob, outcome: Outcome, written: boolean): void {
+    const { logger } = this.#options;
+    const fields = { jobId: job.id, type: job.type, attempt: job.attempts, status: outcome.status };
+    if (!written) logger.warn("attempt outcome discarded: the job's lease was lost", fields);
+    else if (outcome.status === "completed") logger.debug("job completed", fields);
+    else logger.warn("job attempt failed", { ...fields, outcome: outcome.outcome, error: outcome.error, runAt: outcome.runAt });
   }
 
   #decide(

@@ -31,7 +31,10 @@ export interface ProducerOptions {
 export class Producer {
   readonly #options: ProducerOptions;
   readonly #loop: ServiceLoop;
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Handlers running now; each holds one slot. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Outcomes submitted but not yet written. */
+  readonly #unwritten = new Set<Promise<void>>();
   #pollMs: number;
   #claiming = true;
 
@@ -66,7 +69,9 @@ export class Producer {
 
   /** Resolves when every job this producer started has its outcome written. */
   async settle(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    while (this.#inFlight.size > 0 || this.#unwritten.size > 0) {
+      await Promise.all([...this.#inFlight, ...this.#unwritten]);
+    }
   }
 
   /** One claim; returns the ms to wait before the next. */
@@ -85,7 +90,13 @@ export class Producer {
       leaseMs: this.#options.leaseMs,
     });
     for (const job of jobs) {
-      const run = executor.run(job).finally(() => {
+      const run = executor.run(job).then(
+        ({ written }) => {
+          const tracked = written.finally(() => this.#unwritten.delete(tracked));
+          this.#unwritten.add(tracked);
+        },
+        (error) => this.#options.logger.error("executor failed", { jobId: job.id, error: (error as Error).message }),
+      ).finally(() => {
         this.#inFlight.delete(run);
         this.wake();
       });

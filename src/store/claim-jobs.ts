@@ -29,7 +29,8 @@ WITH
       AND type NOT IN (SELECT type FROM room WHERE free <= 0)
       AND (:queues IS NULL OR queue IN (SELECT value FROM json_each(:queues)))
     ORDER BY effective_priority DESC, run_at, id
-    LIMIT :scan
+    -- look further only when some type has a limit that may pass jobs over
+    LIMIT CASE WHEN EXISTS (SELECT 1 FROM room) THEN :scan ELSE :limit END
   ),
   picked AS (
     SELECT id FROM (

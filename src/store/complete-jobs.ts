@@ -27,8 +27,10 @@ export interface Outcome {
   children?: NewJobRow[];
 }
 
+// NOT INDEXED: drive the join from the outcomes to rowid lookups, never from an
+// index scan over every running job
 const WRITE_OUTCOMES = `
-UPDATE spool_jobs SET
+UPDATE spool_jobs NOT INDEXED SET
   status = o.value->>3,
   attempts = attempts - CASE WHEN o.value->>3 = 'pending' THEN 1 ELSE 0 END,
   run_at = coalesce(o.value->>4, run_at),

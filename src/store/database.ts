@@ -13,6 +13,8 @@ export interface DatabaseOptions {
   authToken?: string;
   /** How long one statement keeps retrying while another process holds the lock. Default 60 s. */
   busyRetryMs?: number;
+  /** A client you configured yourself (embedded replica, custom fetch, instrumentation); `url` still names it. */
+  client?: Client;
 }
 
 // SQLite's own busy handler blocks the JavaScript thread while it waits, so it
@@ -46,7 +48,7 @@ export class Database {
     const local = url.startsWith("file:");
     let client: Client;
     try {
-      client = createClient({
+      client = options.client ?? createClient({
         url,
         authToken: options.authToken,
         // One connection: PRAGMAs reach every statement, and libSQL runs file

@@ -5,7 +5,7 @@ import type { ClaimedJob } from "../core/job.ts";
 import type { Database } from "./database.ts";
 import { JOB_COLUMNS, rowToClaimedJob } from "./job-row.ts";
 
-const RENEW = `UPDATE spool_jobs SET lease_expires_at = :expires
+const RENEW = `UPDATE spool_jobs NOT INDEXED SET lease_expires_at = :expires
 FROM json_each(:leases) AS l
 WHERE spool_jobs.id = l.value->>0 AND spool_jobs.lease_token = l.value->>1 AND spool_jobs.status = 'running'
 RETURNING spool_jobs.id, spool_jobs.cancel_requested`;

@@ -1,0 +1,14 @@
+// One benchmark worker process: no-op handlers on the given database file,
+// until SIGTERM. Started by scripts/bench.mjs for the multi-process figures.
+import { createSpool } from "../dist/index.js";
+
+const [url, concurrency = "10"] = process.argv.slice(2);
+const spool = await createSpool({ url });
+spool.define("noop", () => undefined);
+const worker = await spool.start({ concurrency: Number(concurrency), http: false });
+process.on("SIGTERM", async () => {
+  await worker.stop({ graceMs: 1000 });
+  await spool.close();
+  process.exit(0);
+});
+console.log("ready");
