@@ -2,17 +2,15 @@
  * The shape of a jobs module's default export.
  */
 import type { JobDefinition } from "./core/job-types.ts";
-import type { EnqueueOptions } from "./core/options.ts";
+import type { ScheduleOptions } from "./core/schedule.ts";
 import type { Route } from "./http/app.ts";
 
-/** A cron schedule in a jobs module (see the scheduling docs). */
-export interface ScheduleDefinition extends EnqueueOptions {
+/**
+ * A cron schedule in a jobs module: the worker defines it with
+ * `spool.schedule(name, cron, options)` at start (docs/scheduling.md).
+ */
+export interface ScheduleDefinition extends ScheduleOptions {
   cron: string;
-  type: string;
-  payload?: unknown;
-  timezone?: string;
-  catchUp?: "latest" | "none" | "all";
-  noOverlap?: boolean;
 }
 
 export interface WorkerDefinition {

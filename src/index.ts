@@ -6,6 +6,8 @@ export { SpoolError, PermanentError } from "./core/errors.ts";
 export type { SpoolErrorCode } from "./core/errors.ts";
 export { PRIORITY } from "./core/options.ts";
 export type { EnqueueOptions, JobTypeOptions, RateLimit } from "./core/options.ts";
+export type { CatchUp, ScheduleEnqueueOptions, ScheduleOptions } from "./core/schedule.ts";
+export type { ScheduleRecord } from "./store/schedules.ts";
 export type { Backoff, BackoffPolicy } from "./core/backoff.ts";
 export type { Attempt, AttemptOutcome, Job } from "./core/job.ts";
 export type { JobContext, JobDefinition, JobHandler } from "./core/job-types.ts";

@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     for (const [type, { handler, ...options }] of Object.entries(definition.jobs)) {
       spool.define(type, handler, options);
     }
+    for (const [name, { cron, ...options }] of Object.entries(definition.schedules ?? {})) {
+      await spool.schedule(name, cron, options);
+    }
     const runtime = await spool.start({
       concurrency: config.concurrency,
       queues: config.queues,

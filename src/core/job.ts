@@ -35,8 +35,14 @@ export interface Job<P = unknown> {
   idempotencyKey: string | null;
   workflowId: string | null;
   parentId: string | null;
-  /** For jobs a cron schedule enqueued: the schedule and the tick this job is for. */
+  /** For jobs a cron schedule enqueued: the schedule's name; null otherwise. */
   scheduleName: string | null;
+  /**
+   * For jobs a cron schedule enqueued: the fire time (epoch ms, a whole second)
+   * of the tick this job is for, also when it was enqueued late by catch-up.
+   * Handlers read it as `ctx.job.scheduledFor`; the payload is the schedule's
+   * own, unchanged. Null for other jobs.
+   */
   scheduledFor: number | null;
   timeoutMs: number | null;
   workerId: string | null;

@@ -230,8 +230,8 @@ function canonical(value: unknown): string {
 export interface DueTicks {
   /** Ticks to enqueue now, oldest first. */
   ticks: number[];
-  /** Due ticks left out by the policy (a count; at least this many). */
-  skipped: number;
+  /** True when the policy left out due ticks. */
+  skipped: boolean;
   /** The first tick after `now`, or null when the expression never fires again. */
   nextFireAt: number | null;
 }
@@ -244,7 +244,7 @@ export interface DueTicks {
  */
 export function dueTicks(times: CronTimes, nextFireAt: number, now: number, catchUp: CatchUp, noOverlap = false): DueTicks {
   const next = times.nextAfter(now);
-  if (nextFireAt > now) return { ticks: [], skipped: 0, nextFireAt: nextFireAt };
+  if (nextFireAt > now) return { ticks: [], skipped: false, nextFireAt: nextFireAt };
   const limit = catchUp === "all" && !noOverlap ? MAX_CATCH_UP : 1;
   const due: number[] = [];
   let cursor = times.latestAtOrBefore(now);
@@ -253,10 +253,10 @@ export function dueTicks(times: CronTimes, nextFireAt: number, now: number, catc
     cursor = times.latestAtOrBefore(cursor - 1);
   }
   due.reverse();
-  // at least one more tick was due than taken when the walk stopped on the limit
-  let skipped = cursor !== null && cursor >= nextFireAt ? 1 : 0;
+  // the walk stopped on the limit with due ticks left
+  let skipped = cursor !== null && cursor >= nextFireAt;
   if (catchUp === "none" && due.length > 0 && now - due[due.length - 1]! > ON_TIME_MS) {
-    skipped += due.length;
+    skipped = true;
     due.length = 0;
   }
   return { ticks: due, skipped, nextFireAt: next };

@@ -1,5 +1,5 @@
 /**
- * The built-in routes: health, jobs, queues. Validation yields facts; each
+ * The built-in routes: health, jobs, queues, schedules. Validation yields facts; each
  * handler picks the status.
  */
 import { isJobStatus } from "../core/states.ts";
@@ -122,6 +122,27 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       handler: async (_request, params) => {
         await spool.resumeQueue(params.name!);
         return json({ queue: params.name, paused: false });
+      },
+    },
+    {
+      method: "GET",
+      path: "/schedules",
+      handler: async () => json({ schedules: await spool.listSchedules() }),
+    },
+    {
+      method: "POST",
+      path: "/schedules/:name/pause",
+      handler: async (_request, params) => {
+        await spool.pauseSchedule(params.name!);
+        return json({ schedule: params.name, paused: true });
+      },
+    },
+    {
+      method: "POST",
+      path: "/schedules/:name/resume",
+      handler: async (_request, params) => {
+        await spool.resumeSchedule(params.name!);
+        return json({ schedule: params.name, paused: false });
       },
     },
   ];

@@ -97,11 +97,11 @@ export class Cron {
           logger.debug("schedule fired", { schedule: schedule.name, scheduledFor: tick.scheduledFor, jobId: tick.id });
         }
       }
-      if (due.skipped > 0) {
+      if (due.skipped) {
         logger.info("schedule skipped missed ticks by its catch-up policy", {
           schedule: schedule.name,
           catchUp: schedule.catchUp,
-          skipped: due.skipped,
+          missedSince: schedule.nextFireAt,
           enqueued: due.ticks.length,
         });
       }

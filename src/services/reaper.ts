@@ -7,6 +7,7 @@
  */
 import { type Backoff, DEFAULT_BACKOFF, backoffDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
+import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import { assertTransition } from "../core/states.ts";
@@ -22,6 +23,12 @@ export interface ReaperOptions {
   logger: Logger;
   leaseMs: number;
   random?: () => number;
+  /**
+   * True for a lease that an attempt in this very process still holds. Such a
+   * lease only ran out because renewing it failed (the database was down); the
+   * heartbeat renews it once the database answers, so the reaper leaves it.
+   */
+  isHeldHere?: (job: ClaimedJob) => boolean;
 }
 
 const BATCH = 100;
@@ -50,7 +57,8 @@ export class Reaper {
   /** Recovers up to one batch of expired leases; returns the ms until the next pass. */
   async runOnce(now: number): Promise<number> {
     const { store, completer, types, logger } = this.#options;
-    const expired = await store.findExpiredLeases(now, BATCH);
+    const found = await store.findExpiredLeases(now, BATCH);
+    const expired = found.filter((job) => !this.#options.isHeldHere?.(job));
     const writes: Array<Promise<boolean>> = [];
     for (const job of expired) {
       const error = `lease expired: worker ${job.workerId ?? "unknown"} stopped renewing it (crashed, hung or partitioned)`;
@@ -78,6 +86,7 @@ export class Reaper {
       );
     }
     await Promise.all(writes);
+    // leases held here are skipped, not recovered: looping at once would only find them again
     return expired.length === BATCH ? 0 : this.intervalMs;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The services of one started worker, side by side: producer, executor,
- * completer, heartbeat, promoter, reaper and ager, with the order in which
+ * completer, heartbeat, promoter, cron, reaper and ager, with the order in which
  * they stop.
  */
 import type { Clock } from "../core/clock.ts";
@@ -9,6 +9,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
 import { Ager } from "./ager.ts";
 import { Completer } from "./completer.ts";
+import { Cron } from "./cron.ts";
 import { Executor } from "./executor.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { Producer } from "./producer.ts";
@@ -43,6 +44,7 @@ export class SpoolWorker {
   readonly producer: Producer;
   readonly heartbeat: Heartbeat;
   readonly promoter: Promoter;
+  readonly cron: Cron;
   readonly reaper: Reaper;
   readonly ager: Ager;
   readonly #options: SpoolWorkerOptions;
@@ -82,12 +84,23 @@ export class SpoolWorker {
     });
     this.heartbeat = new Heartbeat({ store, executor: this.executor, clock, logger, leaseMs: options.leaseMs });
     this.promoter = new Promoter({ store, clock, logger, onPromoted: () => this.producer.wake() });
-    this.reaper = new Reaper({ store, completer: this.completer, types, clock, logger, leaseMs: options.leaseMs, random: options.random });
+    this.cron = new Cron({ store, types, clock, logger, maxPayloadBytes: options.maxPayloadBytes, onFired: () => this.producer.wake() });
+    this.reaper = new Reaper({
+      store,
+      completer: this.completer,
+      types,
+      clock,
+      logger,
+      leaseMs: options.leaseMs,
+      random: options.random,
+      isHeldHere: (job) => this.executor.running.get(job.id)?.job.leaseToken === job.leaseToken,
+    });
     this.ager = new Ager({ store, clock, logger });
   }
 
   start(): void {
     this.promoter.start();
+    this.cron.start();
     this.reaper.start();
     this.ager.start();
     this.heartbeat.start();
@@ -116,7 +129,7 @@ export class SpoolWorker {
 
   async #stop(graceMs: number): Promise<void> {
     const { clock, logger } = this.#options;
-    await Promise.all([this.producer.stop(), this.promoter.stop(), this.reaper.stop(), this.ager.stop()]);
+    await Promise.all([this.producer.stop(), this.promoter.stop(), this.cron.stop(), this.reaper.stop(), this.ager.stop()]);
     const finished = await this.#within(graceMs, this.producer.settle());
     if (!finished) {
       const unfinished = [...this.executor.running.keys()];

@@ -27,6 +27,7 @@ export class Database {
   readonly #client: Client;
   readonly #clock: Clock;
   readonly #busyRetryMs: number;
+  #reconnects = 0;
 
   private constructor(url: string, client: Client, clock: Clock, busyRetryMs: number) {
     this.url = url;
@@ -88,14 +89,35 @@ export class Database {
     return this.#client.closed;
   }
 
+  // libsql (0.5) leaves a statement that failed with SQLITE_BUSY active until
+  // it is garbage-collected; while it lives, every COMMIT on the connection
+  // fails with "cannot commit transaction - SQL statements in progress", and a
+  // batch reported failed can still be committed later. A fresh connection
+  // leaves the failed statement behind. Memory databases are never busy.
+  async #dropFailedStatements(): Promise<void> {
+    if (!this.isLocalFile || this.url === "file::memory:") return;
+    this.#reconnects++;
+    await this.#client.reconnect();
+    try {
+      // per-connection setting (journal_mode is stored in the file)
+      await this.#client.execute("PRAGMA synchronous = NORMAL");
+    } catch {
+      // another caller reconnected meanwhile, and applies it itself
+    }
+  }
+
   async #retryWhileBusy<T>(operation: () => Promise<T>): Promise<T> {
     const deadline = this.#clock.now() + this.#busyRetryMs;
     let wait = 5;
     for (;;) {
+      const reconnects = this.#reconnects;
       try {
         return await operation();
       } catch (error) {
-        if (!isBusy(error)) throw error;
+        // a reconnect for another caller closed the connection before this operation ran a statement
+        const closedUnderUs = (error as { code?: unknown })?.code === "CLIENT_CLOSED" && !this.#client.closed && this.#reconnects !== reconnects;
+        if (!closedUnderUs && !isBusy(error)) throw error;
+        if (!closedUnderUs) await this.#dropFailedStatements();
         if (this.#clock.now() + wait > deadline) {
           throw new SpoolError("DATABASE_BUSY", `database ${this.url} stayed locked by another process for ${this.#busyRetryMs} ms`, {
             cause: error,

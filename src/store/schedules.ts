@@ -62,7 +62,8 @@ const INSERT_TICKS = `INSERT INTO spool_jobs (type, queue, payload, status, prio
   RETURNING id, scheduled_for`;
 
 const ADVANCE = `UPDATE spool_schedules SET next_fire_at = :next,
-    last_fire_at = coalesce((SELECT max(scheduled_for) FROM spool_jobs WHERE schedule_name = :name), last_fire_at)
+    last_fire_at = coalesce((SELECT scheduled_for FROM spool_jobs WHERE schedule_name = :name
+      ORDER BY scheduled_for DESC LIMIT 1), last_fire_at)
   WHERE name = :name AND paused = 0 AND cron = :cron AND timezone IS :timezone AND next_fire_at = :expected`;
 
 /** A schedule as stored, with its fire times (epoch ms). */

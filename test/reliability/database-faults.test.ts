@@ -1,0 +1,145 @@
+/**
+ * Database faults: another process holding the write lock, a database file
+ * that stops accepting writes (made immutable with chattr +i, which binds even
+ * root: real SQLITE_IOERR from the disk layer), and a server URL nobody
+ * listens on. No job may fail because the store failed.
+ */
+import { execFileSync } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Job } from "../../src/core/job.ts";
+import { type Logger, createJsonLogger } from "../../src/core/logger.ts";
+import { createSpool } from "../../src/spool.ts";
+import { currentRuntime, freePort, runtimeCommand, startProcess } from "../support/processes.ts";
+import { deferred, openSpool, waitFor } from "../support/system.ts";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+async function setup(options: { leaseMs?: number } = {}) {
+  const lines: LogLine[] = [];
+  const logger: Logger = createJsonLogger("debug", (line) => lines.push(JSON.parse(line) as LogLine));
+  const { spool, url, dir, cleanup } = await openSpool({ logger, workerId: "fault-worker", ...options });
+  cleanups.push(cleanup);
+  const path = url.slice("file:".length);
+  const count = async (status: Job["status"]) => (await spool.countJobs())[status];
+  const allOf = async (status: Job["status"]) => (await spool.listJobs({ status, limit: 500 })).jobs;
+  return { spool, path, dir, lines, count, allOf };
+}
+
+/** Sets or clears the immutable attribute; with it no process, root included, can write the file. */
+function immutable(on: boolean, ...paths: string[]): void {
+  execFileSync("chattr", [on ? "+i" : "-i", ...paths]);
+}
+
+describe("database faults", () => {
+  it("waits out another process holding the write lock for 2 s: no job fails, all complete", async () => {
+    const { spool, path, lines, count, allOf } = await setup();
+    const lockHeld = deferred();
+    let returned = 0;
+    spool.define("work", async (payload: { n: number }) => {
+      await lockHeld.promise;
+      returned++;
+      return payload.n;
+    }, { maxAttempts: 1 });
+    await spool.enqueueMany(Array.from({ length: 40 }, (_, n) => ({ type: "work", payload: { n } })));
+    const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });
+    cleanups.push(() => runtime.stop({ graceMs: 0 }));
+    await waitFor("10 running jobs", async () => (await count("running")) === 10);
+
+    const [command, args] = runtimeCommand(currentRuntime(), { ts: "test/fixtures/hold-lock.mjs", js: "test/fixtures/hold-lock.mjs" });
+    const locker = startProcess(command, args, { env: { LOCK_URL: `file:${path}`, LOCK_MS: "2000" } });
+    cleanups.push(() => locker.kill("SIGKILL"));
+    await locker.waitForOutput("locked", 60_000);
+    lockHeld.resolve();
+    await waitFor("the 10 running handlers to return", () => returned >= 10);
+    // they returned while the lock is still held, and nothing could be claimed meanwhile
+    expect(locker.output()).not.toContain("released");
+    expect(returned).toBe(10);
+    await locker.waitForOutput("released", 10_000);
+    // none of their outcomes could be written while the lock was held
+    expect(locker.output()).toContain("released completed=0");
+    expect(await locker.exited).toBe(0);
+
+    const completed = await waitFor("40 completed jobs", async () => {
+      const jobs = await allOf("completed");
+      return jobs.length === 40 ? jobs : null;
+    });
+    for (const job of completed) {
+      expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
+      expect(job.lastError).toBeNull();
+    }
+    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 40, dead: 0, cancelled: 0 });
+    // SQLITE_BUSY never surfaced: no service logged a failure
+    expect(lines.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+  });
+
+  it("keeps running while the database file refuses writes, logs each change of state once, and resumes with no job failed", async () => {
+    const { spool, path, lines, count, allOf } = await setup({ leaseMs: 1000 });
+    const files = [path, `${path}-wal`];
+    cleanups.push(() => immutable(false, ...files));
+    const faulted = deferred();
+    spool.define("work", async (payload: { n: number }) => {
+      await faulted.promise;
+      return payload.n;
+    }, { maxAttempts: 1 });
+    await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });
+    cleanups.push(() => runtime.stop({ graceMs: 0 }));
+    const running = await waitFor("10 running jobs", async () => {
+      const jobs = await allOf("running");
+      return jobs.length === 10 ? jobs : null;
+    });
+
+    // the -shm file stays writable: it is memory-mapped, and a failed write there is SIGBUS, not an error
+    immutable(true, ...files);
+    faulted.resolve();
+    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    await waitFor("the completer and heartbeat to report the fault", () => failure("completer").length > 0 && failure("heartbeat").length > 0);
+    // outlast every lease, so recovery must not hand the still-running jobs to the reaper
+    const latestExpiry = Math.max(...running.map((j) => j.startedAt! + 1000));
+    await waitFor("the leases to run out during the fault", () => Date.now() > latestExpiry + 500);
+    expect(await count("running")).toBe(10);
+    expect(await count("completed")).toBe(0);
+
+    immutable(false, ...files);
+    const completed = await waitFor("20 completed jobs", async () => {
+      const jobs = await allOf("completed");
+      return jobs.length === 20 ? jobs : null;
+    });
+    for (const job of completed) {
+      expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
+      expect(job.lastError).toBeNull();
+    }
+    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
+
+    // one line when a service starts failing and one when it recovers, however many passes failed between
+    const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
+    for (const service of ["completer", "heartbeat"]) {
+      // a failing service retries on its own backoff, so its recovery may come a pass after the jobs finished
+      await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
+      expect(failure(service)).toHaveLength(1);
+      expect(recovery(service)).toHaveLength(1);
+    }
+    expect(failure("completer")[0]!.error).toMatch(/I\/O error|SQLITE_IOERR/);
+    expect(lines.filter((l) => l.msg.includes("lease lost") || l.msg.includes("lease expired"))).toEqual([]);
+
+    // and the worker goes on: a new job runs
+    const after = await spool.enqueue("work", { n: 99 });
+    await waitFor("a job enqueued after the fault to complete", async () => (await spool.getJob(after.id))?.status === "completed");
+  });
+
+  it("fails createSpool with DATABASE_UNAVAILABLE when a server URL has nobody listening", async () => {
+    const port = await freePort();
+    const attempt = createSpool({ url: `http://127.0.0.1:${port}` });
+    await expect(attempt).rejects.toMatchObject({ name: "SpoolError", code: "DATABASE_UNAVAILABLE" });
+    await expect(attempt).rejects.toThrow(`http://127.0.0.1:${port}`);
+  });
+});
