@@ -148,13 +148,13 @@ export class Spool {
   }
 
   /** The job, with its attempt history, or null. */
-  getJob(id: string): Promise<Job | null> {
+  async getJob(id: string): Promise<Job | null> {
     this.#checkOpen();
     return this.store.getJob(String(id));
   }
 
   /** A page of jobs in one status (optionally of one type), oldest first; pass `nextCursor` back for the next page. */
-  listJobs(query: ListJobsQuery): Promise<JobPage> {
+  async listJobs(query: ListJobsQuery): Promise<JobPage> {
     this.#checkOpen();
     if (!isJobStatus(query?.status)) {
       throw new SpoolError("INVALID_OPTIONS", `status must be one of scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(query?.status)}`);
@@ -171,7 +171,7 @@ export class Spool {
   }
 
   /** Counts of jobs by status. */
-  countJobs(): Promise<Record<JobStatus, number>> {
+  async countJobs(): Promise<Record<JobStatus, number>> {
     this.#checkOpen();
     return this.store.countJobsByStatus();
   }
@@ -281,7 +281,7 @@ export class Spool {
   }
 
   /** Every stored schedule with its state and last/next fire times (epoch ms), by name. */
-  listSchedules(): Promise<ScheduleRecord[]> {
+  async listSchedules(): Promise<ScheduleRecord[]> {
     this.#checkOpen();
     return this.store.listSchedules();
   }
@@ -314,8 +314,9 @@ export class Spool {
   }
 
   /**
-   * Starts a worker in this process: claims jobs of the defined types (every
-   * queue, or `queues`), runs the promoter, cron scheduler, reaper and heartbeat beside it and,
+   * Starts a worker in this process: claims ready jobs of every type (a type
+   * with no handler here fails with UNKNOWN_JOB_TYPE) from every queue, or only
+   * `queues`, runs the promoter, cron scheduler, reaper and heartbeat beside it and,
    * unless `http: false`, serves the HTTP API.
    */
   async start(options: StartOptions = {}): Promise<SpoolRuntime> {

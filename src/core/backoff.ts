@@ -47,6 +47,28 @@ export function backoffDelay(backoff: Backoff, attempt: number, error: Error, ra
   return Math.round(policy.jitter ? random() * delay : delay);
 }
 
+/**
+ * The delay before retrying a job: its own stored policy (JSON) if it has
+ * one, else its type's, else the default. A backoff function that throws
+ * falls back to the default policy; `onFunctionError` hears about it.
+ */
+export function retryDelay(
+  stored: string | null,
+  typeBackoff: Backoff | undefined,
+  attempt: number,
+  error: Error,
+  random?: () => number,
+  onFunctionError?: (thrown: unknown) => void,
+): number {
+  const backoff: Backoff = stored ? (JSON.parse(stored) as Backoff) : typeBackoff ?? DEFAULT_BACKOFF;
+  try {
+    return backoffDelay(backoff, attempt, error, random);
+  } catch (thrown) {
+    onFunctionError?.(thrown);
+    return backoffDelay(DEFAULT_BACKOFF, attempt, error, random);
+  }
+}
+
 /** Throws INVALID_OPTIONS naming the field when `value` is not a usable backoff. */
 export function validateBackoff(value: unknown, label: string): Backoff {
   if (typeof value === "function") return value as Backoff;

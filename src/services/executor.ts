@@ -3,7 +3,7 @@
  * handler's context, enforces the timeout, and turns the way the attempt ended
  * into one outcome for the completer. It never writes to the store itself.
  */
-import { type Backoff, DEFAULT_BACKOFF, backoffDelay } from "../core/backoff.ts";
+import { type Backoff, retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import { SpoolError, isPermanentError, toError } from "../core/errors.ts";
 import type { ClaimedJob, NewJobRow } from "../core/job.ts";
@@ -166,14 +166,9 @@ export class Executor {
       return { ...base, status: "dead", outcome, error: message, stack };
     }
     assertTransition("running", "scheduled", "retry");
-    const backoff: Backoff = job.backoffJson ? (JSON.parse(job.backoffJson) as Backoff) : typeBackoff ?? DEFAULT_BACKOFF;
-    let delay: number;
-    try {
-      delay = backoffDelay(backoff, job.attempts, error, this.#options.random);
-    } catch (backoffError) {
-      this.#options.logger.error("backoff function threw; using the default policy", { jobId: job.id, error: toError(backoffError).message });
-      delay = backoffDelay(DEFAULT_BACKOFF, job.attempts, error, this.#options.random);
-    }
+    const delay = retryDelay(job.backoffJson, typeBackoff, job.attempts, error, this.#options.random, (thrown) =>
+      this.#options.logger.error("backoff function threw; using the default policy", { jobId: job.id, error: toError(thrown).message }),
+    );
     return { ...base, status: "scheduled", runAt: now + delay, outcome, error: message, stack };
   }
 }

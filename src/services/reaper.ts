@@ -5,7 +5,7 @@
  * still being expired, so exactly one reaper acts on a lease, however many
  * processes run one, and a worker that renewed in time keeps its job.
  */
-import { type Backoff, DEFAULT_BACKOFF, backoffDelay } from "../core/backoff.ts";
+import { retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
@@ -69,13 +69,7 @@ export class Reaper {
         outcome = { ...base, status: "dead", runAt: null };
       } else {
         assertTransition("running", "scheduled", "lease_expired");
-        const backoff: Backoff = job.backoffJson ? (JSON.parse(job.backoffJson) as Backoff) : types.options(job.type)?.backoff ?? DEFAULT_BACKOFF;
-        let delay: number;
-        try {
-          delay = backoffDelay(backoff, job.attempts, new Error(error), this.#options.random);
-        } catch {
-          delay = backoffDelay(DEFAULT_BACKOFF, job.attempts, new Error(error), this.#options.random);
-        }
+        const delay = retryDelay(job.backoffJson, types.options(job.type)?.backoff, job.attempts, new Error(error), this.#options.random);
         outcome = { ...base, status: "scheduled", runAt: now + delay };
       }
       writes.push(
