@@ -63,13 +63,23 @@ export class Database {
       });
     }
     const db = new Database(url, client, clock, options.busyRetryMs ?? 60_000);
-    if (local && url !== "file::memory:") {
-      await db.execute("PRAGMA journal_mode = WAL");
-      // WAL with NORMAL survives a process crash with every commit; only an OS
-      // crash or power loss may drop the last commits, never corrupt the file.
-      await db.execute("PRAGMA synchronous = NORMAL");
-    }
+    if (db.#isFileOnDisk) await db.#retryWhileBusy(() => db.#configureConnection());
     return db;
+  }
+
+  get #isFileOnDisk(): boolean {
+    return this.isLocalFile && this.url !== "file::memory:";
+  }
+
+  /**
+   * WAL lets processes share the file; WAL with NORMAL survives a process crash
+   * with every commit, and only an OS crash or power loss may drop the last
+   * commits, never corrupt the file. journal_mode is stored in the file,
+   * synchronous is per connection, so a new connection needs this again.
+   */
+  async #configureConnection(): Promise<void> {
+    await this.#client.execute("PRAGMA journal_mode = WAL");
+    await this.#client.execute("PRAGMA synchronous = NORMAL");
   }
 
   execute(statement: InStatement): Promise<ResultSet> {
@@ -95,12 +105,11 @@ export class Database {
   // batch reported failed can still be committed later. A fresh connection
   // leaves the failed statement behind. Memory databases are never busy.
   async #dropFailedStatements(): Promise<void> {
-    if (!this.isLocalFile || this.url === "file::memory:") return;
+    if (!this.#isFileOnDisk) return;
     this.#reconnects++;
     await this.#client.reconnect();
     try {
-      // per-connection setting (journal_mode is stored in the file)
-      await this.#client.execute("PRAGMA synchronous = NORMAL");
+      await this.#configureConnection();
     } catch {
       // another caller reconnected meanwhile, and applies it itself
     }
