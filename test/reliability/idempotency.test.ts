@@ -99,13 +99,16 @@ describe("idempotent enqueue", () => {
   });
 
   it("holds a cancelled job's key for the window, counted from the cancel", async () => {
-    const { spool, clock, advanceTo } = await setup();
+    const { spool, advanceTo } = await setup();
     spool.define("charge", () => undefined, { idempotencyWindowMs: 10_000 });
     const { id } = await spool.enqueue("charge", null, { idempotencyKey: "k", delayMs: 60_000 });
-    const cancelledAt = clock.now();
     await spool.cancel(id);
+    // the window starts at the cancel as the store recorded it
+    const cancelledAt = (await spool.getJob(id))!.finishedAt!;
     expect((await spool.enqueue("charge", null, { idempotencyKey: "k" })).id).toBe(id);
-    advanceTo(cancelledAt + 10_001);
+    advanceTo(cancelledAt + 9_999);
+    expect((await spool.enqueue("charge", null, { idempotencyKey: "k" })).deduplicated).toBe(true);
+    advanceTo(cancelledAt + 10_000);
     expect((await spool.enqueue("charge", null, { idempotencyKey: "k" })).deduplicated).toBe(false);
   });
 
