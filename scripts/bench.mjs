@@ -48,7 +48,7 @@ async function baseline() {
   t = performance.now();
   let done = 0;
   while (done < N) {
-    const claimed = await client.execute("UPDATE jobs SET status = 1 WHERE id IN (SELECT id FROM jobs WHERE status = 0 ORDER BY id LIMIT 50) RETURNING id");
+    const claimed = await client.execute(`UPDATE jobs SET status = 1 WHERE id IN (SELECT id FROM jobs WHERE status = 0 ORDER BY id LIMIT ${process.env.BB ?? 50}) RETURNING id`);
     const ids = claimed.rows.map((r) => Number(r.id));
     for (const id of ids) void id; // the no-op "handler"
     await client.execute({ sql: "UPDATE jobs SET status = 2 WHERE id IN (SELECT value FROM json_each(?))", args: [JSON.stringify(ids)] });

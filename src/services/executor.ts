@@ -98,7 +98,7 @@ export class Executor {
     } catch (thrown) {
       result = { ok: false, error: toError(thrown) };
     } finally {
-      timeoutDone?.abort();
+      timeoutDone?.abort("finished");
     }
     let outcome: Outcome | null;
     try {

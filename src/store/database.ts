@@ -3,9 +3,10 @@
  * file safe to share between processes and the retry that waits out another
  * process's write lock.
  */
-import { type Client, type InStatement, type ResultSet, type TransactionMode, createClient } from "@libsql/client";
+import { type Client, createClient } from "@libsql/client";
 import type { Clock } from "../core/clock.ts";
 import { SpoolError } from "../core/errors.ts";
+import { type BatchMode, type Connection, FileConnection, type QueryResult, type SqlStatement } from "./file-connection.ts";
 
 export interface DatabaseOptions {
   /** `file:path`, `:memory:`, `libsql://...`, `http(s)://...` or `ws(s)://...`. */
@@ -24,12 +25,12 @@ const NATIVE_BUSY_TIMEOUT_MS = 50;
 export class Database {
   readonly url: string;
   readonly isLocalFile: boolean;
-  readonly #client: Client;
+  readonly #client: Connection;
   readonly #clock: Clock;
   readonly #busyRetryMs: number;
   #reconnects = 0;
 
-  private constructor(url: string, client: Client, clock: Clock, busyRetryMs: number) {
+  private constructor(url: string, client: Connection, clock: Clock, busyRetryMs: number) {
     this.url = url;
     this.isLocalFile = url.startsWith("file:");
     this.#client = client;
@@ -47,16 +48,15 @@ export class Database {
       );
     }
     const local = url.startsWith("file:");
-    let client: Client;
+    let client: Connection;
     try {
-      client = options.client ?? createClient({
-        url,
-        authToken: options.authToken,
-        // One connection: PRAGMAs reach every statement, and libSQL runs file
-        // statements synchronously, so more connections would not add speed.
-        concurrency: local ? 1 : 20,
-        timeout: local ? NATIVE_BUSY_TIMEOUT_MS : undefined,
-      } as Parameters<typeof createClient>[0]);
+      // One connection to a file: PRAGMAs reach every statement, and libSQL
+      // runs file statements synchronously, so more would not add speed.
+      client = options.client
+        ? (options.client as unknown as Connection)
+        : local
+          ? new FileConnection(url, NATIVE_BUSY_TIMEOUT_MS)
+          : createClient({ url, authToken: options.authToken, concurrency: 20 }) as unknown as Connection;
     } catch (error) {
       throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${JSON.stringify(options.url)}: ${(error as Error).message}`, {
         cause: error,
@@ -82,12 +82,12 @@ export class Database {
     await this.#client.execute("PRAGMA synchronous = NORMAL");
   }
 
-  execute(statement: InStatement): Promise<ResultSet> {
+  execute(statement: SqlStatement): Promise<QueryResult> {
     return this.#retryWhileBusy(() => this.#client.execute(statement));
   }
 
   /** Runs the statements in one transaction (BEGIN IMMEDIATE for "write"). */
-  batch(statements: InStatement[], mode: TransactionMode = "write"): Promise<ResultSet[]> {
+  batch(statements: SqlStatement[], mode: BatchMode = "write"): Promise<QueryResult[]> {
     return this.#retryWhileBusy(() => this.#client.batch(statements, mode));
   }
 

@@ -3,7 +3,7 @@
  * `INSERT ... SELECT FROM json_each` per chunk; a keyed job gets the three
  * statements that make "insert unless the key is held" atomic in its batch.
  */
-import type { InStatement } from "@libsql/client";
+import type { SqlStatement } from "./file-connection.ts";
 import type { NewJobRow } from "../core/job.ts";
 import type { Database } from "./database.ts";
 import { jobRowToTuple } from "./job-row.ts";
@@ -43,7 +43,7 @@ const CHUNK = 1000;
 
 /** Inserts jobs in one write transaction; results in input order. */
 export async function insertJobs(db: Database, rows: NewJobRow[], now: number): Promise<InsertResult[]> {
-  const statements: InStatement[] = [];
+  const statements: SqlStatement[] = [];
   let bulk: { indexes: number[]; tuples: unknown[][] } = { indexes: [], tuples: [] };
   const bulkPlans: Array<{ statement: number; indexes: number[] }> = [];
   const keyedPlans: Array<{ insert: number; holder: number; index: number }> = [];
@@ -88,9 +88,9 @@ export async function insertJobs(db: Database, rows: NewJobRow[], now: number): 
  * Statements that insert a job's staged children only if `parentId` is still
  * running under `token` in the same transaction that completes it.
  */
-export function childInsertStatements(parentId: string, token: string, children: NewJobRow[], now: number): InStatement[] {
+export function childInsertStatements(parentId: string, token: string, children: NewJobRow[], now: number): SqlStatement[] {
   if (children.length === 0) return [];
-  const statements: InStatement[] = [];
+  const statements: SqlStatement[] = [];
   for (const child of children) {
     if (child.idempotencyKey !== null) {
       statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { type: child.type, key: child.idempotencyKey, now } });

@@ -1,7 +1,7 @@
 /**
  * The columns every job query returns, and their mapping to the public Job.
  */
-import type { Row } from "@libsql/client";
+import type { Row } from "./file-connection.ts";
 import type { Attempt, ClaimedJob, Job, NewJobRow } from "../core/job.ts";
 import { decodePayload } from "../core/payload.ts";
 import type { JobStatus } from "../core/states.ts";
@@ -35,8 +35,28 @@ export function rowToJob(row: Row): Job {
     scheduledFor: numberOrNull(row.scheduled_for),
     timeoutMs: numberOrNull(row.timeout_ms),
     workerId: stringOrNull(row.worker_id),
-    history: JSON.parse((row.history as string) ?? "[]") as Attempt[],
+    history: historyOf(row),
   };
+}
+
+/** The stored attempts, plus the completed one the row itself records (see complete-jobs.ts). */
+function historyOf(row: Row): Attempt[] {
+  const history = JSON.parse((row.history as string) ?? "[]") as Attempt[];
+  if (row.status === "completed") {
+    const startedAt = Number(row.started_at);
+    const finishedAt = Number(row.finished_at);
+    history.push({
+      attempt: Number(row.attempts),
+      startedAt,
+      finishedAt,
+      durationMs: finishedAt - startedAt,
+      outcome: "completed",
+      error: null,
+      stack: null,
+      workerId: stringOrNull(row.worker_id),
+    });
+  }
+  return history;
 }
 
 export function rowToClaimedJob(row: Row): ClaimedJob {

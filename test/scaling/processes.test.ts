@@ -63,8 +63,9 @@ async function allCompleted(spool: Spool, count: number) {
 describe("worker processes sharing one file", () => {
   it("run each of 5,000 jobs exactly once across 4 processes", async () => {
     const { spool, startAll, entries } = await setup(4);
-    await spool.enqueueMany(Array.from({ length: 5000 }, (_, i) => ({ type: "once", payload: { i } })));
+    // every process is up before the jobs exist, so a slow start cannot leave one process to run them all
     await startAll();
+    await spool.enqueueMany(Array.from({ length: 5000 }, (_, i) => ({ type: "once", payload: { i } })));
     await allCompleted(spool, 5000);
     const runs = entries().filter((e) => e.event === "run");
     const perJob = new Map<string, number>();

@@ -5,6 +5,7 @@ import { CLAIM_SQL_FOR_PLAN } from "../../src/store/claim-jobs.ts";
 import { HOLDER_OF_KEY_SQL, RELEASE_EXPIRED_KEY_SQL } from "../../src/store/insert-jobs.ts";
 import { EXPIRED_SQL } from "../../src/store/leases.ts";
 import { NEXT_DUE_SQL, PROMOTE_SQL } from "../../src/store/promote-due-jobs.ts";
+import { COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
 import type { NewJobRow } from "../../src/core/job.ts";
 import { tempDatabase } from "../support/system.ts";
 
@@ -114,5 +115,24 @@ describe("claimJobs", () => {
     for (const plan of [await explain(PROMOTE_SQL, { now: 1, limit: 10 }), await explain(EXPIRED_SQL, { now: 1, limit: 10 })]) {
       expect(plan.join()).not.toContain("TEMP B-TREE");
     }
+  });
+
+  it("lists and counts every status through an index, never by scanning the table", async () => {
+    const { store } = await setup();
+    const explain = async (sql: string, args: Record<string, unknown>) =>
+      (await store.db.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args: args as never })).rows.map((r) => String(r.detail));
+    expect(PAGE_SQL.size).toBe(12);
+    for (const [key, sql] of PAGE_SQL) {
+      const [status] = key.split(":");
+      const plan = await explain(sql, key.endsWith(":type") ? { type: "t", after: 0, limit: 10 } : { after: 0, limit: 10 });
+      expect(plan.join(), key).toMatch(/USING (COVERING )?INDEX spool_jobs_(due|ready|leases|finished)/);
+      expect(plan.filter((d) => /^SCAN spool_jobs$/.test(d)), key).toEqual([]);
+    }
+    // finished jobs, the ones that pile up, page down their index without a sort
+    for (const status of ["completed", "dead", "cancelled"]) {
+      expect((await explain(PAGE_SQL.get(`${status}:type`)!, { type: "t", after: 0, limit: 10 })).join()).not.toContain("TEMP B-TREE");
+    }
+    const counts = await explain(COUNTS_SQL, {});
+    expect(counts.filter((d) => /^SCAN spool_jobs\b/.test(d) && !/INDEX/.test(d))).toEqual([]);
   });
 });

@@ -1,0 +1,186 @@
+/**
+ * A connection to a local database file through libSQL's embedded driver,
+ * with the same `execute`/`batch` shape as @libsql/client. It exists for
+ * speed: @libsql/client prepares every statement again on every call, which
+ * cost more than running our claim and completion statements themselves.
+ * Here a statement is prepared once and kept.
+ */
+import Libsql from "libsql";
+
+/** A result row, by column name. */
+export type Row = Record<string, unknown>;
+
+export interface QueryResult {
+  rows: Row[];
+  /** Rows changed by a statement that returns no rows (0 for one that does, as in @libsql/client). */
+  rowsAffected: number;
+}
+
+export type SqlArgs = Record<string, unknown> | unknown[];
+export type SqlStatement = string | { sql: string; args?: SqlArgs };
+export type BatchMode = "write" | "read" | "deferred";
+
+/** What Spool needs of a connection; an @libsql/client `Client` has the same shape. */
+export interface Connection {
+  execute(statement: SqlStatement): Promise<QueryResult>;
+  batch(statements: SqlStatement[], mode?: BatchMode): Promise<QueryResult[]>;
+  reconnect(): Promise<void> | void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+interface PreparedStatement {
+  all(args: SqlArgs): unknown[];
+  run(args: SqlArgs): { changes: number };
+}
+
+interface CachedStatement {
+  prepared: PreparedStatement;
+  /** Asked once: the driver answers it through a native call. */
+  reader: boolean;
+}
+
+// Spool's SQL is a fixed set of strings; the bound only guards against a
+// caller that builds statements on the fly.
+const STATEMENT_CACHE_SIZE = 256;
+
+export class FileConnection implements Connection {
+  readonly #path: string;
+  readonly #busyTimeoutMs: number;
+  #db: Libsql.Database | null;
+  readonly #statements = new Map<string, CachedStatement>();
+
+  /** `url` is a `file:` URL; `busyTimeoutMs` is how long SQLite itself waits for another process's lock. */
+  constructor(url: string, busyTimeoutMs: number) {
+    this.#path = filePath(url);
+    this.#busyTimeoutMs = busyTimeoutMs;
+    this.#db = this.#open();
+  }
+
+  #open(): Libsql.Database {
+    const db = new Libsql(this.#path);
+    try {
+      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(this.#busyTimeoutMs))}`);
+    } catch (error) {
+      db.close();
+      throw withCode(error);
+    }
+    return db;
+  }
+
+  get closed(): boolean {
+    return this.#db === null;
+  }
+
+  async execute(statement: SqlStatement): Promise<QueryResult> {
+    return this.#run(statement);
+  }
+
+  /** Runs the statements in one transaction: BEGIN IMMEDIATE for "write", BEGIN DEFERRED otherwise. */
+  async batch(statements: SqlStatement[], mode: BatchMode = "write"): Promise<QueryResult[]> {
+    this.#run(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+    try {
+      const results = statements.map((statement) => this.#run(statement));
+      this.#run("COMMIT");
+      return results;
+    } catch (error) {
+      if (this.#db?.inTransaction) {
+        try {
+          this.#run("ROLLBACK");
+        } catch {
+          // the failure being reported matters more than a failed rollback; the next BEGIN would show it
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Closes and reopens the file, leaving every prepared statement (and any that a failure left active) behind. */
+  reconnect(): void {
+    this.#closeDatabase();
+    this.#db = this.#open();
+  }
+
+  close(): void {
+    this.#closeDatabase();
+  }
+
+  #closeDatabase(): void {
+    this.#statements.clear();
+    const db = this.#db;
+    this.#db = null;
+    db?.close();
+  }
+
+  #run(statement: SqlStatement): QueryResult {
+    const db = this.#db;
+    if (db === null) throw Object.assign(new Error("CLIENT_CLOSED: the database connection is closed"), { code: "CLIENT_CLOSED" });
+    const sql = typeof statement === "string" ? statement : statement.sql;
+    const args = typeof statement === "string" ? [] : bindable(statement.args ?? []);
+    try {
+      const { prepared, reader } = this.#prepare(db, sql);
+      if (reader) return { rows: prepared.all(args) as Row[], rowsAffected: 0 };
+      return { rows: [], rowsAffected: prepared.run(args).changes };
+    } catch (error) {
+      throw withCode(error);
+    }
+  }
+
+  #prepare(db: Libsql.Database, sql: string): CachedStatement {
+    let cached = this.#statements.get(sql);
+    if (cached) {
+      // most recently used last, so the first entry is the one to evict
+      this.#statements.delete(sql);
+    } else {
+      const statement = db.prepare(sql);
+      cached = { prepared: statement as unknown as PreparedStatement, reader: statement.reader };
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.delete(this.#statements.keys().next().value!);
+    }
+    this.#statements.set(sql, cached);
+    return cached;
+  }
+}
+
+/** The file path of a `file:` URL, as @libsql/client reads it (`file:rel/x.db`, `file:/abs/x.db`, `file:///abs/x.db`). */
+function filePath(url: string): string {
+  if (url === "file::memory:") return ":memory:";
+  const rest = url.slice("file:".length);
+  if (rest.startsWith("//")) {
+    const slash = rest.indexOf("/", 2);
+    const host = rest.slice(2, slash < 0 ? undefined : slash);
+    if (host !== "" && host !== "localhost") throw new Error(`URL_INVALID: a file: URL cannot name a host (${JSON.stringify(host)})`);
+    return decodeURIComponent(slash < 0 ? "" : rest.slice(slash));
+  }
+  return decodeURIComponent(rest);
+}
+
+/** Argument names lose their `:`/`@`/`$`; booleans become 0/1 and Dates milliseconds, as @libsql/client binds them. */
+function bindable(args: SqlArgs): SqlArgs {
+  if (Array.isArray(args)) return args.map(bindableValue);
+  const out: Record<string, unknown> = {};
+  for (const name in args) {
+    const bare = name[0] === ":" || name[0] === "@" || name[0] === "$" ? name.slice(1) : name;
+    out[bare] = bindableValue(args[name], name);
+  }
+  return out;
+}
+
+function bindableValue(value: unknown, name?: string | number): unknown {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof Date) return value.getTime();
+  if (value === undefined) throw new TypeError(`SQL argument ${String(name ?? "")} is undefined; bind null instead`);
+  return value;
+}
+
+/** Messages start with the SQLite code, as @libsql/client's do, so logs read the same for either connection. */
+function withCode(error: unknown): unknown {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === "string" && typeof e.message === "string" && !e.message.startsWith(e.code)) {
+    try {
+      e.message = `${e.code}: ${e.message}`;
+    } catch {
+      // a frozen error keeps its own message
+    }
+  }
+  return error;
+}
