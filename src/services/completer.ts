@@ -1,13 +1,15 @@
 /**
  * The completer: the only writer of attempt outcomes. Executors submit; the
  * completer writes everything that piled up since its last write in one batch,
- * so under load a worker costs one round trip per batch, not per job. A failed
- * write is retried with backoff and never dropped: the store failing must not
- * fail a job.
+ * so under load a worker costs one round trip per batch, not per job. When the
+ * producer is about to claim (a finished job freed its slot), the outcomes go
+ * in the same transaction as the claim. A failed write is retried with backoff
+ * and never dropped: the store failing must not fail a job.
  */
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
-import type { Outcome, Store } from "../store/store.ts";
+import type { ClaimedJob } from "../core/job.ts";
+import type { ClaimRequest, Outcome, Store } from "../store/store.ts";
 
 export interface CompleterOptions {
   store: Store;
@@ -25,7 +27,10 @@ interface Pending {
 export class Completer {
   readonly #options: CompleterOptions;
   #queue: Pending[] = [];
+  /** The flush loop, from the first unwritten outcome until the queue is empty. */
   #flushing: Promise<void> | null = null;
+  /** The one write in progress; writes never overlap, so outcomes land in order. */
+  #writing: Promise<unknown> | null = null;
   #failing = false;
   #abandoned = false;
 
@@ -48,17 +53,46 @@ export class Completer {
 
   /** One write of everything queued now; the loop runs these until the queue is empty. */
   async runOnce(now: number): Promise<number> {
+    while (this.#writing) await this.#writing;
     const batch = this.#queue.splice(0, this.#options.maxBatch ?? 500);
     if (batch.length === 0) return 0;
-    let written: Set<string>;
+    await this.#write(batch, this.#options.store.completeJobs(batch.map((p) => p.outcome), now));
+    return batch.length;
+  }
+
+  /**
+   * Claims as `request` asks, writing the queued outcomes in the same
+   * transaction. Outcomes that cannot be written go back to the queue.
+   */
+  async completeAndClaim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const { store } = this.#options;
+    while (this.#writing) await this.#writing;
+    const batch = this.#queue.splice(0, this.#options.maxBatch ?? 500);
+    if (batch.length === 0) return store.claimJobs(request);
+    const result = await this.#write(batch, store.completeAndClaim(batch.map((p) => p.outcome), request, request.now));
+    return result.jobs;
+  }
+
+  async #write<T extends Set<string> | { written: Set<string> }>(batch: Pending[], write: Promise<T>): Promise<T> {
+    this.#writing = write;
+    let result: T;
     try {
-      written = await this.#options.store.completeJobs(batch.map((p) => p.outcome), now);
+      result = await write;
     } catch (error) {
       this.#queue.unshift(...batch);
+      this.#flushing ??= this.#flush();
       throw error;
+    } finally {
+      this.#writing = null;
     }
+    // the write that ends a fault may be the producer's, not the flush loop's
+    if (this.#failing) {
+      this.#failing = false;
+      this.#options.logger.info("completer recovered", { service: "completer" });
+    }
+    const written = result instanceof Set ? result : result.written;
     for (const pending of batch) pending.resolve(written.has(pending.outcome.id));
-    return batch.length;
+    return result;
   }
 
   /** Resolves when everything submitted so far is written (or abandoned). */
@@ -76,13 +110,13 @@ export class Completer {
     const { clock, logger } = this.#options;
     let backoff = 50;
     try {
+      // Wait one turn of the event loop first: outcomes of jobs that finished
+      // together pile up meanwhile, and a producer with free slots takes them
+      // along with its claim.
+      await clock.sleep(0);
       while (this.#queue.length > 0 && !this.#abandoned) {
         try {
           await this.runOnce(clock.now());
-          if (this.#failing) {
-            this.#failing = false;
-            logger.info("completer recovered", { service: "completer" });
-          }
           backoff = 50;
         } catch (error) {
           if (!this.#failing) {

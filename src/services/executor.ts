@@ -30,8 +30,12 @@ export interface ExecutorOptions {
 
 export interface RunningJob {
   job: ClaimedJob;
-  controller: AbortController;
+  /** Made on first use of ctx.signal: most handlers never read it, and a controller per job showed in profiles. */
+  controller: AbortController | null;
   stopReason: StopReason | null;
+  stopError: SpoolError | null;
+  /** Rejects the wait for the handler, so a handler that ignores its signal cannot hold the attempt. */
+  interrupt: ((error: SpoolError) => void) | null;
 }
 
 export class Executor {
@@ -47,7 +51,10 @@ export class Executor {
     const entry = this.running.get(id);
     if (!entry || entry.stopReason !== null) return;
     entry.stopReason = reason;
-    entry.controller.abort(new SpoolError(reason === "timed_out" ? "TIMED_OUT" : reason === "lease_lost" ? "LEASE_LOST" : "CLOSED", stopMessage(entry.job, reason)));
+    const code = reason === "timed_out" ? "TIMED_OUT" : reason === "lease_lost" ? "LEASE_LOST" : "CLOSED";
+    entry.stopError = new SpoolError(code, stopMessage(entry.job, reason));
+    entry.controller?.abort(entry.stopError);
+    entry.interrupt?.(entry.stopError);
   }
 
   /**
@@ -57,8 +64,7 @@ export class Executor {
    */
   async run(job: ClaimedJob): Promise<{ written: Promise<void> }> {
     const { types, clock } = this.#options;
-    const controller = new AbortController();
-    const entry: RunningJob = { job, controller, stopReason: null };
+    const entry: RunningJob = { job, controller: null, stopReason: null, stopError: null, interrupt: null };
     this.running.set(job.id, entry);
     const children: NewJobRow[] = [];
     const definition = types.get(job.type);
@@ -77,7 +83,13 @@ export class Executor {
       const ctx: JobContext = {
         job,
         attempt: job.attempts,
-        signal: controller.signal,
+        get signal() {
+          if (entry.controller === null) {
+            entry.controller = new AbortController();
+            if (entry.stopError !== null) entry.controller.abort(entry.stopError);
+          }
+          return entry.controller.signal;
+        },
         enqueue: (type, payload, options) => {
           children.push(
             newJobRow(types, type, payload, options, {
@@ -89,15 +101,18 @@ export class Executor {
           );
         },
         heartbeat: async () => {
-          if (entry.stopReason === "lease_lost") throw controller.signal.reason;
+          if (entry.stopReason === "lease_lost") throw entry.stopError;
           await this.#options.renewLease?.(job.id);
         },
       };
-      await raceAbort(definition.handler(job.payload, ctx), controller.signal);
+      const work = definition.handler(job.payload, ctx);
+      // a handler that returned a plain value is done; only a promise is raced against a stop
+      if (isThenable(work)) await untilSettledOrStopped(work, entry);
       result = { ok: true };
     } catch (thrown) {
       result = { ok: false, error: toError(thrown) };
     } finally {
+      entry.interrupt = null;
       timeoutDone?.abort("finished");
     }
     let outcome: Outcome | null;
@@ -186,22 +201,15 @@ function stopMessage(job: ClaimedJob, reason: StopReason): string {
   }
 }
 
-/** Settles with the handler, or rejects with the signal's reason as soon as it aborts, even if the handler never returns. */
-function raceAbort(work: unknown, signal: AbortSignal): Promise<unknown> {
-  const promise = Promise.resolve(work);
-  if (signal.aborted) return Promise.reject(signal.reason);
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/** Settles with the handler, or rejects with the stop error as soon as the attempt is stopped, even if the handler never returns. */
+function untilSettledOrStopped(work: PromiseLike<unknown>, entry: RunningJob): Promise<unknown> {
+  if (entry.stopError !== null) return Promise.reject(entry.stopError);
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
+    entry.interrupt = reject;
+    work.then(resolve, reject);
   });
 }

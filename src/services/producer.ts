@@ -6,13 +6,14 @@
  */
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Completer } from "./completer.ts";
 import type { Executor } from "./executor.ts";
 import { ServiceLoop } from "./loop.ts";
 
 export interface ProducerOptions {
-  store: Store;
   executor: Executor;
+  /** Claims go through it, so finished jobs' outcomes are written in the same transaction. */
+  completer: Completer;
   clock: Clock;
   logger: Logger;
   workerId: string;
@@ -76,12 +77,12 @@ export class Producer {
 
   /** One claim; returns the ms to wait before the next. */
   async runOnce(now: number): Promise<number> {
-    const { store, executor, concurrency } = this.#options;
+    const { completer, executor, concurrency } = this.#options;
     if (!this.#claiming) return 0;
     const free = concurrency - this.#inFlight.size;
     // a finishing job wakes the loop, so the long wait only bounds a missed wake
     if (free <= 0) return 1000;
-    const jobs = await store.claimJobs({
+    const jobs = await completer.completeAndClaim({
       limit: free,
       queues: this.#options.queues,
       workerId: this.#options.workerId,

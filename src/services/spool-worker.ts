@@ -70,8 +70,8 @@ export class SpoolWorker {
       },
     });
     this.producer = new Producer({
-      store,
       executor: this.executor,
+      completer: this.completer,
       clock,
       logger,
       workerId: options.workerId,

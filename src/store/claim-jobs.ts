@@ -5,7 +5,8 @@
  */
 import type { ClaimedJob } from "../core/job.ts";
 import type { Database } from "./database.ts";
-import { JOB_COLUMNS, rowToClaimedJob } from "./job-row.ts";
+import type { QueryResult, SqlStatement } from "./file-connection.ts";
+import { CLAIMED_COLUMNS, claimedRowToJob } from "./job-row.ts";
 
 // How far down the ready index one claim looks. A type at its limit is skipped
 // entirely, so this only bounds how many jobs of a type that still has room
@@ -46,7 +47,7 @@ UPDATE spool_jobs
 SET status = 'running', attempts = attempts + 1, started_at = :now, lease_token = :token,
     lease_expires_at = :expires, worker_id = :worker
 WHERE id IN (SELECT id FROM picked)
-RETURNING ${JOB_COLUMNS}, effective_priority`;
+RETURNING ${CLAIMED_COLUMNS}, effective_priority`;
 
 export interface ClaimRequest {
   limit: number;
@@ -61,7 +62,12 @@ export interface ClaimRequest {
 /** Claims up to `limit` jobs; returns them in the order they should start. */
 export async function claimJobs(db: Database, request: ClaimRequest): Promise<ClaimedJob[]> {
   if (request.limit <= 0) return [];
-  const result = await db.execute({
+  return claimedJobs(await db.execute(claimStatement(request)), request);
+}
+
+/** The claim as a statement, for a batch that writes outcomes first (complete-and-claim.ts). */
+export function claimStatement(request: ClaimRequest): SqlStatement {
+  return {
     sql: CLAIM,
     args: {
       now: request.now,
@@ -72,14 +78,19 @@ export async function claimJobs(db: Database, request: ClaimRequest): Promise<Cl
       scan: request.limit * SCAN_FACTOR + SCAN_EXTRA,
       queues: request.queues === null ? null : JSON.stringify(request.queues),
     },
-  });
+  };
+}
+
+/** The claimed jobs in the order they should start (RETURNING has no order of its own). */
+export function claimedJobs(result: QueryResult, request: ClaimRequest): ClaimedJob[] {
+  const lease = { token: request.token, expiresAt: request.now + request.leaseMs, startedAt: request.now, workerId: request.workerId };
   const rows = [...result.rows].sort(
     (a, b) =>
       Number(b.effective_priority) - Number(a.effective_priority) ||
       Number(a.run_at) - Number(b.run_at) ||
       Number(a.id) - Number(b.id),
   );
-  return rows.map(rowToClaimedJob);
+  return rows.map((row) => claimedRowToJob(row, lease));
 }
 
 export const CLAIM_SQL_FOR_PLAN = CLAIM;

@@ -5,7 +5,7 @@
  * state. Children staged by completed handlers are inserted in the same
  * transaction, on the same condition.
  */
-import type { SqlStatement } from "./file-connection.ts";
+import type { QueryResult, SqlStatement } from "./file-connection.ts";
 import type { AttemptOutcome, NewJobRow } from "../core/job.ts";
 import type { Database } from "./database.ts";
 import { childInsertStatements } from "./insert-jobs.ts";
@@ -57,6 +57,12 @@ RETURNING spool_jobs.id`;
 /** Writes the outcomes in one transaction; returns the ids whose lease still held (the others were discarded). */
 export async function completeJobs(db: Database, outcomes: Outcome[], now: number): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
+  const results = await db.batch(outcomeStatements(outcomes, now), "write");
+  return writtenIds(results[results.length - 1]!);
+}
+
+/** The statements that write `outcomes`; the last one's result says which were written (see `writtenIds`). */
+export function outcomeStatements(outcomes: Outcome[], now: number): SqlStatement[] {
   const statements: SqlStatement[] = [];
   for (const o of outcomes) {
     if (o.status === "completed" && o.children && o.children.length > 0) {
@@ -67,6 +73,10 @@ export async function completeJobs(db: Database, outcomes: Outcome[], now: numbe
     Number(o.id), o.token, o.finishedAt, o.status, o.runAt, o.outcome, o.error, o.stack, o.leaseExpiredBy ?? null,
   ]);
   statements.push({ sql: WRITE_OUTCOMES, args: { outcomes: JSON.stringify(tuples) } });
-  const results = await db.batch(statements, "write");
-  return new Set(results[results.length - 1]!.rows.map((r) => String(r.id)));
+  return statements;
+}
+
+/** Ids of the jobs whose outcome was written, from the result of the last of `outcomeStatements`. */
+export function writtenIds(result: QueryResult): Set<string> {
+  return new Set(result.rows.map((r) => String(r.id)));
 }

@@ -8,6 +8,7 @@ import type { RateLimit } from "../core/options.ts";
 import type { ScheduleSpec } from "../core/schedule.ts";
 import type { JobStatus } from "../core/states.ts";
 import { type ClaimRequest, claimJobs } from "./claim-jobs.ts";
+import { type CompleteAndClaimResult, completeAndClaim } from "./complete-and-claim.ts";
 import { type Outcome, completeJobs } from "./complete-jobs.ts";
 import { Database, type DatabaseOptions } from "./database.ts";
 import { type InsertResult, insertJobs } from "./insert-jobs.ts";
@@ -30,7 +31,7 @@ import {
   upsertSchedule,
 } from "./schedules.ts";
 
-export type { ClaimRequest, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
+export type { ClaimRequest, CompleteAndClaimResult, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
 
 export class Store {
@@ -57,6 +58,9 @@ export class Store {
   }
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
     return claimJobs(this.db, request);
+  }
+  completeAndClaim(outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
+    return completeAndClaim(this.db, outcomes, request, now);
   }
   completeJobs(outcomes: Outcome[], now: number): Promise<Set<string>> {
     return completeJobs(this.db, outcomes, now);

@@ -1,0 +1,28 @@
+/**
+ * Outcomes and the next claim in one write transaction. A busy worker frees
+ * slots exactly when outcomes are ready to write, so writing them together
+ * halves its commits: one transaction per batch of jobs instead of two.
+ */
+import type { ClaimedJob } from "../core/job.ts";
+import { type ClaimRequest, claimStatement, claimedJobs } from "./claim-jobs.ts";
+import { type Outcome, outcomeStatements, writtenIds } from "./complete-jobs.ts";
+import type { Database } from "./database.ts";
+
+export interface CompleteAndClaimResult {
+  /** Ids whose outcome was written (their lease still held). */
+  written: Set<string>;
+  /** Newly claimed jobs, in the order they should start. */
+  jobs: ClaimedJob[];
+}
+
+/** Writes `outcomes`, then claims as `request` asks, all or nothing. */
+export async function completeAndClaim(db: Database, outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
+  const statements = outcomeStatements(outcomes, now);
+  const claimAt = statements.length;
+  if (request.limit > 0) statements.push(claimStatement(request));
+  const results = await db.batch(statements, "write");
+  return {
+    written: writtenIds(results[claimAt - 1]!),
+    jobs: request.limit > 0 ? claimedJobs(results[claimAt]!, request) : [],
+  };
+}
