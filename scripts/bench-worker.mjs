@@ -5,7 +5,8 @@ import { createSpool } from "../dist/index.js";
 const [url, concurrency = "10"] = process.argv.slice(2);
 const spool = await createSpool({ url });
 spool.define("noop", () => undefined);
-const worker = await spool.start({ concurrency: Number(concurrency), http: false });
+// a short idle poll, so every process finds the jobs within 25 ms of their release
+const worker = await spool.start({ concurrency: Number(concurrency), http: false, maxPollMs: 25 });
 process.on("SIGTERM", async () => {
   await worker.stop({ graceMs: 1000 });
   await spool.close();

@@ -18,9 +18,13 @@ export interface DatabaseOptions {
   client?: Client;
 }
 
-// SQLite's own busy handler blocks the JavaScript thread while it waits, so it
-// gets only a short wait; longer locks are retried here without blocking.
-const NATIVE_BUSY_TIMEOUT_MS = 50;
+// SQLite's own busy handler blocks the JavaScript thread while it waits, and
+// sleeps 1 ms at least, twice as long as a busy worker holds the lock. So a
+// file connection does not wait natively at all: a locked BEGIN is retried
+// here, at once on the next turns of the event loop and then with backoff,
+// while this process's other work goes on.
+const NATIVE_BUSY_TIMEOUT_MS = 0;
+const RETRIES_WITHOUT_DELAY = 10;
 
 export class Database {
   readonly url: string;
@@ -99,13 +103,16 @@ export class Database {
     return this.#client.closed;
   }
 
-  // libsql (0.5) leaves a statement that failed with SQLITE_BUSY active until
-  // it is garbage-collected; while it lives, every COMMIT on the connection
-  // fails with "cannot commit transaction - SQL statements in progress", and a
-  // batch reported failed can still be committed later. A fresh connection
-  // leaves the failed statement behind. Memory databases are never busy.
+  // Through @libsql/client (a client passed in), libsql (0.5) leaves a
+  // statement that failed with SQLITE_BUSY active until it is
+  // garbage-collected; while it lives, every COMMIT on the connection fails
+  // with "cannot commit transaction - SQL statements in progress", and a batch
+  // reported failed can still be committed later. A fresh connection leaves
+  // the failed statement behind. Our own FileConnection never lets a write
+  // meet the lock outside BEGIN IMMEDIATE, so it needs none of this. Memory
+  // databases are never busy.
   async #dropFailedStatements(): Promise<void> {
-    if (!this.#isFileOnDisk) return;
+    if (!this.#isFileOnDisk || this.#client instanceof FileConnection) return;
     this.#reconnects++;
     await this.#client.reconnect();
     try {
@@ -117,7 +124,8 @@ export class Database {
 
   async #retryWhileBusy<T>(operation: () => Promise<T>): Promise<T> {
     const deadline = this.#clock.now() + this.#busyRetryMs;
-    let wait = 5;
+    let retries = 0;
+    let wait = 1;
     for (;;) {
       const reconnects = this.#reconnects;
       try {
@@ -132,8 +140,12 @@ export class Database {
             cause: error,
           });
         }
-        await this.#clock.sleep(wait);
-        wait = Math.min(wait * 2, 200);
+        if (++retries <= RETRIES_WITHOUT_DELAY) {
+          await this.#clock.sleep(0);
+        } else {
+          await this.#clock.sleep(wait);
+          wait = Math.min(wait * 2, 50);
+        }
       }
     }
   }

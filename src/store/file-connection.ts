@@ -72,8 +72,17 @@ export class FileConnection implements Connection {
     return this.#db === null;
   }
 
+  /**
+   * Runs one statement. A statement that may write runs inside BEGIN
+   * IMMEDIATE ... COMMIT: then only the BEGIN can meet another process's
+   * lock, and a BEGIN that failed with SQLITE_BUSY is harmless. A write that
+   * fails with SQLITE_BUSY in autocommit mode instead stays active inside the
+   * driver, and makes every later COMMIT on the connection fail.
+   */
   async execute(statement: SqlStatement): Promise<QueryResult> {
-    return this.#run(statement);
+    const sql = typeof statement === "string" ? statement : statement.sql;
+    if (isRead(sql)) return this.#run(statement);
+    return (await this.batch([statement], "write"))[0]!;
   }
 
   /** Runs the statements in one transaction: BEGIN IMMEDIATE for "write", BEGIN DEFERRED otherwise. */
@@ -139,6 +148,19 @@ export class FileConnection implements Connection {
     this.#statements.set(sql, cached);
     return cached;
   }
+}
+
+const READ = /^\s*(SELECT|PRAGMA|EXPLAIN)\b/i;
+const reads = new Map<string, boolean>();
+
+/** True for statements that cannot write (a PRAGMA that sets a value is let through: it takes no write lock either). */
+function isRead(sql: string): boolean {
+  let read = reads.get(sql);
+  if (read === undefined) {
+    read = READ.test(sql);
+    if (reads.size < STATEMENT_CACHE_SIZE) reads.set(sql, read);
+  }
+  return read;
 }
 
 /** The file path of a `file:` URL, as @libsql/client reads it (`file:rel/x.db`, `file:/abs/x.db`, `file:///abs/x.db`). */
