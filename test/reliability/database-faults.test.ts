@@ -1,8 +1,9 @@
 /**
  * Database faults: another process holding the write lock, a database file
  * that stops accepting writes (made immutable with chattr +i, which binds even
- * root: real SQLITE_IOERR from the disk layer), and a server URL nobody
- * listens on. No job may fail because the store failed.
+ * root: real SQLITE_IOERR from the disk layer), a libSQL server that dies and
+ * comes back, and a server URL nobody listens on. No job may fail because the
+ * store failed.
  */
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,7 +11,8 @@ import type { Job } from "../../src/core/job.ts";
 import { type Logger, createJsonLogger } from "../../src/core/logger.ts";
 import { createSpool } from "../../src/spool.ts";
 import { currentRuntime, freePort, runtimeCommand, startProcess } from "../support/processes.ts";
-import { deferred, openSpool, waitFor } from "../support/system.ts";
+import { libsqlServer } from "../support/sqld.ts";
+import { deferred, openSpool, tempDatabase, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -134,6 +136,58 @@ describe("database faults", () => {
     // and the worker goes on: a new job runs
     const after = await spool.enqueue("work", { n: 99 });
     await waitFor("a job enqueued after the fault to complete", async () => (await spool.getJob(after.id))?.status === "completed");
+  });
+
+  it("keeps running while its libSQL server is down, logs each change of state once, and resumes with no job failed", async () => {
+    const dir = tempDatabase();
+    cleanups.push(dir.cleanup);
+    const server = await libsqlServer(dir.dir);
+    cleanups.push(() => server.kill());
+    await server.start();
+    const lines: LogLine[] = [];
+    const logger: Logger = createJsonLogger("debug", (line) => lines.push(JSON.parse(line) as LogLine));
+    const spool = await createSpool({ url: server.url, logger, workerId: "remote-worker", leaseMs: 1000 });
+    cleanups.push(() => spool.close());
+    const serverDown = deferred();
+    spool.define("work", async (payload: { n: number }) => {
+      await serverDown.promise;
+      return payload.n;
+    }, { maxAttempts: 1 });
+    await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });
+    cleanups.push(() => runtime.stop({ graceMs: 0 }));
+    const running = await waitFor("10 running jobs", async () => {
+      const jobs = (await spool.listJobs({ status: "running", limit: 500 })).jobs;
+      return jobs.length === 10 ? jobs : null;
+    });
+
+    await server.kill();
+    serverDown.resolve();
+    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    await waitFor("the completer and heartbeat to report the fault", () => failure("completer").length > 0 && failure("heartbeat").length > 0);
+    // outlast every lease, so recovery must not hand the still-running jobs to the reaper
+    const latestExpiry = Math.max(...running.map((j) => j.startedAt! + 1000));
+    await waitFor("the leases to run out while the server is down", () => Date.now() > latestExpiry + 500);
+
+    await server.start();
+    const completed = await waitFor("20 completed jobs", async () => {
+      const jobs = (await spool.listJobs({ status: "completed", limit: 500 })).jobs;
+      return jobs.length === 20 ? jobs : null;
+    }, 60_000);
+    for (const job of completed) {
+      expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
+      expect(job.lastError).toBeNull();
+    }
+    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
+    const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
+    for (const service of ["completer", "heartbeat"]) {
+      await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
+      expect(failure(service)).toHaveLength(1);
+      expect(recovery(service)).toHaveLength(1);
+    }
+    expect(lines.filter((l) => l.msg.includes("lease lost") || l.msg.includes("lease expired"))).toEqual([]);
+    const after = await spool.enqueue("work", { n: 99 });
+    await waitFor("a job enqueued after the outage to complete", async () => (await spool.getJob(after.id))?.status === "completed");
   });
 
   it("fails createSpool with DATABASE_UNAVAILABLE when a server URL has nobody listening", async () => {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSpool, type Spool } from "../../src/spool.ts";
 import { ROOT, type RunningProcess, currentRuntime, freePort, startWorker } from "../support/processes.ts";
+import { libsqlServer } from "../support/sqld.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
 interface Entry {
@@ -23,12 +24,19 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(workers: number, env: Record<string, string> = {}) {
+async function setup(workers: number, env: Record<string, string> = {}, options: { onServer?: boolean } = {}) {
   const db = tempDatabase();
+  cleanups.push(() => db.cleanup());
+  let url = db.url;
+  if (options.onServer) {
+    const server = await libsqlServer(db.dir);
+    cleanups.push(() => server.kill());
+    await server.start();
+    url = server.url;
+  }
   const log = join(db.dir, "runs.log");
   writeFileSync(log, "");
-  const spool = await createSpool({ url: db.url });
-  cleanups.push(() => db.cleanup());
+  const spool = await createSpool({ url });
   cleanups.push(() => spool.close());
   const procs: RunningProcess[] = [];
   cleanups.push(async () => {
@@ -39,7 +47,7 @@ async function setup(workers: number, env: Record<string, string> = {}) {
     for (let i = 0; i < workers; i++) {
       procs.push(
         await startWorker(currentRuntime(), {
-          SPOOL_DATABASE_URL: db.url,
+          SPOOL_DATABASE_URL: url,
           SPOOL_JOBS: join(ROOT, "test/fixtures/scaling-jobs.mjs"),
           SPOOL_PORT: String(await freePort()),
           SCALING_LOG: log,
@@ -71,6 +79,19 @@ describe("worker processes sharing one file", () => {
     const perJob = new Map<string, number>();
     for (const r of runs) perJob.set(r.id, (perJob.get(r.id) ?? 0) + 1);
     expect(perJob.size).toBe(5000);
+    expect([...perJob.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(new Set(runs.map((r) => r.pid)).size).toBeGreaterThan(1);
+  });
+
+  it("run each of 1,000 jobs exactly once across 3 processes sharing one libSQL server", async () => {
+    const { spool, startAll, entries } = await setup(3, {}, { onServer: true });
+    await startAll();
+    await spool.enqueueMany(Array.from({ length: 1000 }, (_, i) => ({ type: "once", payload: { i } })));
+    await allCompleted(spool, 1000);
+    const runs = entries().filter((e) => e.event === "run");
+    const perJob = new Map<string, number>();
+    for (const r of runs) perJob.set(r.id, (perJob.get(r.id) ?? 0) + 1);
+    expect(perJob.size).toBe(1000);
     expect([...perJob.values()].filter((n) => n !== 1)).toEqual([]);
     expect(new Set(runs.map((r) => r.pid)).size).toBeGreaterThan(1);
   });
