@@ -13,6 +13,7 @@ import { type EnqueueOptions, type JobTypeOptions, checkJobType } from "./core/o
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
 import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
 import { type JobStatus, isJobStatus } from "./core/states.ts";
+import { fileIdentity } from "./runtime/files.ts";
 import { type HttpServer, serveHttp } from "./runtime/serve.ts";
 import { createApp, type Route } from "./http/app.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
@@ -425,7 +426,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   const clock = options.clock ?? systemClock;
   let store: Store;
   try {
-    store = await Store.open({ url: options.url, authToken: options.authToken, client: options.client }, clock);
+    store = await Store.open({ url: options.url, authToken: options.authToken, client: options.client, fileIdentity }, clock);
   } catch (error) {
     if (error instanceof SpoolError) throw error;
     throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${options.url}: ${(error as Error).message}`, { cause: error });

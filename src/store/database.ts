@@ -6,7 +6,7 @@
 import { type Client, createClient } from "@libsql/client";
 import type { Clock } from "../core/clock.ts";
 import { SpoolError } from "../core/errors.ts";
-import { type BatchMode, type Connection, FileConnection, type QueryResult, type SqlStatement } from "./file-connection.ts";
+import { type BatchMode, type Connection, FileConnection, type QueryResult, type SqlStatement, filePath } from "./file-connection.ts";
 
 export interface DatabaseOptions {
   /** `file:path`, `:memory:`, `libsql://...`, `http(s)://...` or `ws(s)://...`. */
@@ -16,7 +16,15 @@ export interface DatabaseOptions {
   busyRetryMs?: number;
   /** A client you configured yourself (embedded replica, custom fetch, instrumentation); `url` still names it. */
   client?: Client;
+  /**
+   * Names the file now at a path (null when there is none). Given, a file
+   * database checks that its file is still there before it reads or writes.
+   */
+  fileIdentity?: (path: string) => Promise<string | null>;
 }
+
+// how often a healthy file database looks at its file; a missing one is looked at on every use
+const FILE_CHECK_EVERY_MS = 500;
 
 // SQLite's own busy handler blocks the JavaScript thread while it waits, and
 // sleeps 1 ms at least, twice as long as a busy worker holds the lock. So a
@@ -32,14 +40,20 @@ export class Database {
   readonly #client: Connection;
   readonly #clock: Clock;
   readonly #busyRetryMs: number;
+  readonly #fileIdentity: ((path: string) => Promise<string | null>) | null;
   #reconnects = 0;
+  /** The file this connection opened, as `fileIdentity` named it. */
+  #openedFile: string | null = null;
+  #fileCheckedAt = -Infinity;
+  #fileMissing = false;
 
-  private constructor(url: string, client: Connection, clock: Clock, busyRetryMs: number) {
+  private constructor(url: string, client: Connection, clock: Clock, busyRetryMs: number, fileIdentity: DatabaseOptions["fileIdentity"]) {
     this.url = url;
     this.isLocalFile = url.startsWith("file:");
     this.#client = client;
     this.#clock = clock;
     this.#busyRetryMs = busyRetryMs;
+    this.#fileIdentity = this.#isFileOnDisk ? (fileIdentity ?? null) : null;
   }
 
   /** Opens the database; throws INVALID_CONFIG for a URL libSQL cannot use. */
@@ -66,7 +80,8 @@ export class Database {
         cause: error,
       });
     }
-    const db = new Database(url, client, clock, options.busyRetryMs ?? 60_000);
+    const db = new Database(url, client, clock, options.busyRetryMs ?? 60_000, options.fileIdentity);
+    if (db.#fileIdentity) db.#openedFile = await db.#fileIdentity(filePath(url));
     if (db.#isFileOnDisk) await db.#retryWhileBusy(() => db.#configureConnection());
     return db;
   }
@@ -122,7 +137,34 @@ export class Database {
     }
   }
 
+  /**
+   * Throws DATABASE_UNAVAILABLE while the opened file is gone from its path
+   * (deleted, or moved away): writes would land in a file nobody will read.
+   * A file at the path again is used: the same one as before as it is, a
+   * different one (a restored copy) through a fresh connection.
+   */
+  async #checkFile(): Promise<void> {
+    if (!this.#fileIdentity) return;
+    const now = this.#clock.now();
+    if (!this.#fileMissing && now - this.#fileCheckedAt < FILE_CHECK_EVERY_MS) return;
+    this.#fileCheckedAt = now;
+    const path = filePath(this.url);
+    const current = await this.#fileIdentity(path);
+    if (current === null) {
+      this.#fileMissing = true;
+      throw new SpoolError("DATABASE_UNAVAILABLE", `database file ${path} is gone (deleted or moved away); waiting for it to come back`);
+    }
+    if (current !== this.#openedFile) {
+      this.#reconnects++;
+      await this.#client.reconnect();
+      await this.#configureConnection();
+      this.#openedFile = current;
+    }
+    this.#fileMissing = false;
+  }
+
   async #retryWhileBusy<T>(operation: () => Promise<T>): Promise<T> {
+    await this.#checkFile();
     const deadline = this.#clock.now() + this.#busyRetryMs;
     let retries = 0;
     let wait = 1;

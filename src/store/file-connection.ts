@@ -164,7 +164,7 @@ function isRead(sql: string): boolean {
 }
 
 /** The file path of a `file:` URL, as @libsql/client reads it (`file:rel/x.db`, `file:/abs/x.db`, `file:///abs/x.db`). */
-function filePath(url: string): string {
+export function filePath(url: string): string {
   if (url === "file::memory:") return ":memory:";
   const rest = url.slice("file:".length);
   if (rest.startsWith("//")) {

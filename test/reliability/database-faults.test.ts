@@ -1,11 +1,14 @@
 /**
  * Database faults: another process holding the write lock, a database file
  * that stops accepting writes (made immutable with chattr +i, which binds even
- * root: real SQLITE_IOERR from the disk layer), a libSQL server that dies and
+ * root: real SQLITE_IOERR from the disk layer), a database file moved away
+ * under a running worker and put back, a libSQL server that dies and
  * comes back, and a server URL nobody listens on. No job may fail because the
  * store failed.
  */
 import { execFileSync } from "node:child_process";
+import { renameSync } from "node:fs";
+import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/core/job.ts";
 import { type Logger, createJsonLogger } from "../../src/core/logger.ts";
@@ -136,6 +139,47 @@ describe("database faults", () => {
     // and the worker goes on: a new job runs
     const after = await spool.enqueue("work", { n: 99 });
     await waitFor("a job enqueued after the fault to complete", async () => (await spool.getJob(after.id))?.status === "completed");
+  });
+
+  it("stops writing while its database file is moved away, logs the fault once, and resumes when the file is back", async () => {
+    const { spool, path, lines, count, allOf } = await setup();
+    const moved = deferred();
+    spool.define("work", async (payload: { n: number }) => {
+      await moved.promise;
+      return payload.n;
+    }, { maxAttempts: 1 });
+    await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });
+    cleanups.push(() => runtime.stop({ graceMs: 0 }));
+    await waitFor("10 running jobs", async () => (await count("running")) === 10);
+
+    // the open connection could go on writing into the moved file, where nobody would read it
+    const awayPath = `${path}.away`;
+    const files = ["", "-wal", "-shm"].map((suffix) => [`${path}${suffix}`, `${awayPath}${suffix}`] as const);
+    for (const [file, away] of files) renameSync(file, away);
+    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    await waitFor("the promoter to report the missing file", () => failure("promoter").length > 0);
+    expect(failure("promoter")[0]!.error).toContain(`database file ${path} is gone`);
+    moved.resolve();
+    await waitFor("the completer to report the missing file", () => failure("completer").length > 0);
+    const away = createClient({ url: `file:${awayPath}` });
+    const inMovedFile = await away.execute("SELECT status, count(*) AS n FROM spool_jobs GROUP BY status ORDER BY status");
+    away.close();
+    // nothing was written behind the fault: the 10 are still running there, 10 still pending
+    expect(inMovedFile.rows.map((r) => [r.status, Number(r.n)])).toEqual([["pending", 10], ["running", 10]]);
+
+    for (const [file, away] of files) renameSync(away, file);
+    const completed = await waitFor("20 completed jobs", async () => {
+      const jobs = await allOf("completed");
+      return jobs.length === 20 ? jobs : null;
+    });
+    for (const job of completed) expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
+    const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
+    for (const service of ["promoter", "completer"]) {
+      await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
+      expect(failure(service)).toHaveLength(1);
+      expect(recovery(service)).toHaveLength(1);
+    }
   });
 
   it("keeps running while its libSQL server is down, logs each change of state once, and resumes with no job failed", async () => {
