@@ -178,13 +178,17 @@ export function filePath(url: string): string {
 
 /** Argument names lose their `:`/`@`/`$`; booleans become 0/1 and Dates milliseconds, as @libsql/client binds them. */
 function bindable(args: SqlArgs): SqlArgs {
-  if (Array.isArray(args)) return args.map(bindableValue);
+  if (Array.isArray(args)) return args.some(needsConversion) ? args.map(bindableValue) : args;
   const out: Record<string, unknown> = {};
   for (const name in args) {
     const bare = name[0] === ":" || name[0] === "@" || name[0] === "$" ? name.slice(1) : name;
     out[bare] = bindableValue(args[name], name);
   }
   return out;
+}
+
+function needsConversion(value: unknown): boolean {
+  return typeof value === "boolean" || value === undefined || value instanceof Date;
 }
 
 function bindableValue(value: unknown, name?: string | number): unknown {

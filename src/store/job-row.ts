@@ -107,3 +107,27 @@ export function jobRowToTuple(row: NewJobRow): unknown[] {
     row.scheduledFor,
   ];
 }
+
+/** Appends a new job's values for one row of INSERT_COLUMNS (insert-jobs.ts), in order. */
+export function pushJobRowValues(values: unknown[], row: NewJobRow): void {
+  values.push(
+    row.type,
+    row.queue,
+    row.payload,
+    row.status,
+    row.priority,
+    row.priority,
+    row.maxAttempts,
+    row.runAt,
+    row.createdAt,
+    row.timeoutMs,
+    row.backoff,
+    row.idempotencyKey,
+    row.idempotencyWindowMs,
+    row.idempotencyKey === null ? null : 1,
+    row.workflowId,
+    row.parentId === null ? null : Number(row.parentId),
+    row.scheduleName,
+    row.scheduledFor,
+  );
+}
