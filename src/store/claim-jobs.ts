@@ -5,8 +5,13 @@
  */
 import type { ClaimedJob } from "../core/job.ts";
 import type { Database } from "./database.ts";
-import type { QueryResult, SqlStatement } from "./file-connection.ts";
+import type { QueryResult, Row, SqlStatement } from "./file-connection.ts";
 import { CLAIMED_COLUMNS, claimedRowToJob } from "./job-row.ts";
+
+// Each claimed row comes back as one JSON array: the driver turns every
+// returned value into a JavaScript value one by one, which cost more per row
+// than JSON.parse of the same values as one string.
+const CLAIMED_COLUMN_LIST = [...CLAIMED_COLUMNS.split(",").map((c) => c.trim()), "effective_priority"];
 
 // How far down the ready index one claim looks. A type at its limit is skipped
 // entirely, so this only bounds how many jobs of a type that still has room
@@ -47,7 +52,7 @@ UPDATE spool_jobs
 SET status = 'running', attempts = attempts + 1, started_at = :now, lease_token = :token,
     lease_expires_at = :expires, worker_id = :worker
 WHERE id IN (SELECT id FROM picked)
-RETURNING ${CLAIMED_COLUMNS}, effective_priority`;
+RETURNING json_array(${CLAIMED_COLUMN_LIST.join(", ")}) AS job`;
 
 export interface ClaimRequest {
   limit: number;
@@ -84,7 +89,13 @@ export function claimStatement(request: ClaimRequest): SqlStatement {
 /** The claimed jobs in the order they should start (RETURNING has no order of its own). */
 export function claimedJobs(result: QueryResult, request: ClaimRequest): ClaimedJob[] {
   const lease = { token: request.token, expiresAt: request.now + request.leaseMs, startedAt: request.now, workerId: request.workerId };
-  const rows = [...result.rows].sort(
+  const rows = result.rows.map((returned) => {
+    const values = JSON.parse(returned.job as string) as unknown[];
+    const row: Row = {};
+    CLAIMED_COLUMN_LIST.forEach((column, i) => (row[column] = values[i]));
+    return row;
+  });
+  rows.sort(
     (a, b) =>
       Number(b.effective_priority) - Number(a.effective_priority) ||
       Number(a.run_at) - Number(b.run_at) ||
