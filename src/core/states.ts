@@ -52,9 +52,12 @@ export function isFinal(status: JobStatus): boolean {
   return FINAL_STATUSES.includes(status);
 }
 
+// every allowed edge as one key, because the executor asks once per job
+const ALLOWED = new Set(TRANSITIONS.flatMap((t) => t.from.flatMap((from) => t.to.map((to) => `${t.reason}:${from}>${to}`))));
+
 /** True when `reason` may move a job from `from` to `to`. */
 export function canTransition(from: JobStatus, to: JobStatus, reason: TransitionReason): boolean {
-  return TRANSITIONS.some((t) => t.reason === reason && t.from.includes(from) && t.to.includes(to));
+  return ALLOWED.has(`${reason}:${from}>${to}`);
 }
 
 /** The statuses `reason` may start from. */
