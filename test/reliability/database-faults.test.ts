@@ -7,7 +7,7 @@
  * store failed.
  */
 import { execFileSync } from "node:child_process";
-import { renameSync } from "node:fs";
+import { renameSync, rmSync } from "node:fs";
 import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/core/job.ts";
@@ -180,6 +180,40 @@ describe("database faults", () => {
       expect(failure(service)).toHaveLength(1);
       expect(recovery(service)).toHaveLength(1);
     }
+  });
+
+  it("waits while its database file is deleted, and carries on with a copy restored in its place", async () => {
+    const { spool, path, dir, lines, count, allOf } = await setup();
+    const restored = deferred();
+    spool.define("work", async (payload: { n: number }) => {
+      await restored.promise;
+      return payload.n;
+    }, { maxAttempts: 1 });
+    await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });
+    cleanups.push(() => runtime.stop({ graceMs: 0 }));
+    await waitFor("10 running jobs", async () => (await count("running")) === 10);
+
+    // a consistent copy, taken while the 10 run: the backup an operator would restore
+    const backup = `${dir}/backup.db`;
+    const reader = createClient({ url: `file:${path}` });
+    await reader.execute({ sql: "VACUUM INTO ?", args: [backup] });
+    reader.close();
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
+    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    await waitFor("the promoter to report the missing file", () => failure("promoter").length > 0);
+
+    renameSync(backup, path);
+    restored.resolve();
+    const completed = await waitFor("20 completed jobs", async () => {
+      const jobs = await allOf("completed");
+      return jobs.length === 20 ? jobs : null;
+    });
+    // the 10 that ran across the fault completed under the leases the copy kept
+    for (const job of completed) expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
+    await waitFor("the promoter to log its recovery", () => lines.some((l) => l.msg === "promoter recovered"));
+    expect(failure("promoter")).toHaveLength(1);
+    expect(failure("promoter")[0]!.error).toContain("is gone");
   });
 
   it("keeps running while its libSQL server is down, logs each change of state once, and resumes with no job failed", async () => {
