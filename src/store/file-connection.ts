@@ -14,6 +14,8 @@ export interface QueryResult {
   rows: Row[];
   /** Rows changed by a statement that returns no rows (0 for one that does, as in @libsql/client). */
   rowsAffected: number;
+  /** After an INSERT that returns no rows: the rowid of its last row. */
+  lastInsertRowid?: number | bigint;
 }
 
 export type SqlArgs = Record<string, unknown> | unknown[];
@@ -31,7 +33,7 @@ export interface Connection {
 
 interface PreparedStatement {
   all(args: SqlArgs): unknown[];
-  run(args: SqlArgs): { changes: number };
+  run(args: SqlArgs): { changes: number; lastInsertRowid: number | bigint };
 }
 
 interface CachedStatement {
@@ -129,7 +131,8 @@ export class FileConnection implements Connection {
     try {
       const { prepared, reader } = this.#prepare(db, sql);
       if (reader) return { rows: prepared.all(args) as Row[], rowsAffected: 0 };
-      return { rows: [], rowsAffected: prepared.run(args).changes };
+      const info = prepared.run(args);
+      return { rows: [], rowsAffected: info.changes, lastInsertRowid: info.lastInsertRowid };
     } catch (error) {
       throw withCode(error);
     }

@@ -231,7 +231,9 @@ describe("database faults", () => {
       await serverDown.promise;
       return payload.n;
     }, { maxAttempts: 1 });
-    await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    const enqueued = await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    // the ids a server hands back name the jobs made from each input
+    for (const [n, { id }] of enqueued.entries()) expect((await spool.getJob(id))!.payload).toEqual({ n });
     const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });
     cleanups.push(() => runtime.stop({ graceMs: 0 }));
     const running = await waitFor("10 running jobs", async () => {
