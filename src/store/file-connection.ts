@@ -78,8 +78,9 @@ export class FileConnection implements Connection {
    * Runs one statement. A statement that may write runs inside BEGIN
    * IMMEDIATE ... COMMIT: then only the BEGIN can meet another process's
    * lock, and a BEGIN that failed with SQLITE_BUSY is harmless. A write that
-   * fails with SQLITE_BUSY in autocommit mode instead stays active inside the
-   * driver, and makes every later COMMIT on the connection fail.
+   * returns rows (the claim's UPDATE ... RETURNING) and fails with SQLITE_BUSY
+   * in autocommit mode instead stays active inside the driver, and makes
+   * every later COMMIT on the connection fail (test/store/file-connection).
    */
   async execute(statement: SqlStatement): Promise<QueryResult> {
     const sql = typeof statement === "string" ? statement : statement.sql;
@@ -169,7 +170,8 @@ function isRead(sql: string): boolean {
 /** The file path of a `file:` URL, as @libsql/client reads it (`file:rel/x.db`, `file:/abs/x.db`, `file:///abs/x.db`). */
 export function filePath(url: string): string {
   if (url === "file::memory:") return ":memory:";
-  const rest = url.slice("file:".length);
+  // query parameters (tls=, authToken=) mean nothing to a local file
+  const rest = url.slice("file:".length).replace(/[?#].*$/, "");
   if (rest.startsWith("//")) {
     const slash = rest.indexOf("/", 2);
     const host = rest.slice(2, slash < 0 ? undefined : slash);
