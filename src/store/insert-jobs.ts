@@ -32,6 +32,12 @@ const insertValuesSql = (rows: number) => {
 };
 const INSERT_VALUES = new Map(ROWS_PER_STATEMENT.map((rows) => [rows, insertValuesSql(rows)]));
 
+// Over a network it is the other way round: every bound value travels as a
+// typed JSON object of the protocol, so 1,000 rows go as one JSON string
+// (about 4x the enqueue rate through a libSQL server on loopback).
+const ROWS_PER_JSON_STATEMENT = 1000;
+const INSERT_FROM_JSON = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES}`;
+
 // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint
 const INSERT_KEYED = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES} WHERE true
   ON CONFLICT (type, idempotency_key) WHERE idempotency_held = 1 DO NOTHING RETURNING id`;
@@ -59,6 +65,15 @@ export async function insertJobs(db: Database, rows: NewJobRow[], now: number): 
   const bulkPlans: Array<{ statement: number; indexes: number[] }> = [];
   const keyedPlans: Array<{ insert: number; holder: number; index: number }> = [];
   const flushBulk = () => {
+    if (!db.isLocalFile) {
+      for (let start = 0; start < bulk.length; start += ROWS_PER_JSON_STATEMENT) {
+        const indexes = bulk.slice(start, start + ROWS_PER_JSON_STATEMENT);
+        bulkPlans.push({ statement: statements.length, indexes });
+        statements.push({ sql: INSERT_FROM_JSON, args: { rows: JSON.stringify(indexes.map((i) => jobRowToTuple(rows[i]!))) } });
+      }
+      bulk = [];
+      return;
+    }
     let start = 0;
     for (const size of ROWS_PER_STATEMENT) {
       while (bulk.length - start >= size) {
