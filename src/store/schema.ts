@@ -101,8 +101,12 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: "listing index only for finished jobs",
+    name: "listing index only for finished jobs; completed attempt kept in the row",
     statements: [
+      // a completed attempt is now read from the row's own columns (job-row.ts),
+      // so a history written before this keeps it only there
+      `UPDATE spool_jobs SET history = json_remove(history, '$[#-1]')
+        WHERE status = 'completed' AND history ->> '$[#-1].outcome' = 'completed'`,
       // The (status, type, id) index was rewritten on every claim and every
       // completion, a fifth of a worker's write cost. Finished jobs get an
       // index they enter once; the active statuses are listed through the

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import { Database } from "../../src/store/database.ts";
 import { LATEST_SCHEMA_VERSION, migrate } from "../../src/store/migrate.ts";
+import { MIGRATIONS } from "../../src/store/schema.ts";
+import { Store } from "../../src/store/store.ts";
 import { runtimeCommand, startProcess } from "../support/processes.ts";
 import { tempDatabase } from "../support/system.ts";
 
@@ -30,6 +32,24 @@ describe("migrate", () => {
     expect(await migrate(db, () => 2)).toEqual([]);
     const ledger = await db.execute("SELECT version, applied_at FROM spool_migrations");
     expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual([[1, 1], [2, 1]]);
+  });
+
+  it("keeps a completed attempt recorded before version 2 once, not twice", async () => {
+    const { url } = setup();
+    const db = await open(url);
+    await db.execute("CREATE TABLE spool_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    await db.batch([...MIGRATIONS[0]!.statements, { sql: "INSERT INTO spool_migrations VALUES (1, 'v1', 1)" }]);
+    const attempt = (n: number, outcome: string) => ({ attempt: n, startedAt: 10, finishedAt: 20, durationMs: 10, outcome, error: null, stack: null, workerId: "w" });
+    const history = JSON.stringify([attempt(1, "failed"), attempt(2, "completed")]);
+    await db.execute({
+      sql: `INSERT INTO spool_jobs (id, type, queue, payload, status, priority, effective_priority, attempts, max_attempts, run_at, created_at, started_at, finished_at, worker_id, history)
+        VALUES (1, 't', 'default', 'null', 'completed', 0, 0, 2, 3, 0, 0, 10, 20, 'w', :history)`,
+      args: { history },
+    });
+    expect(await migrate(db, () => 2)).toEqual([2]);
+    const store = await Store.open({ url }, systemClock);
+    cleanups.unshift(() => store.close());
+    expect((await store.getJob("1"))!.history.map((a) => [a.attempt, a.outcome])).toEqual([[1, "failed"], [2, "completed"]]);
   });
 
   it("puts a file database in WAL mode so processes can share it", async () => {
