@@ -83,15 +83,15 @@ describe("worker processes sharing one file", () => {
     expect(new Set(runs.map((r) => r.pid)).size).toBeGreaterThan(1);
   });
 
-  it("run each of 1,000 jobs exactly once across 3 processes sharing one libSQL server", async () => {
+  it("run each of 3,000 jobs exactly once across 3 processes sharing one libSQL server", async () => {
     const { spool, startAll, entries } = await setup(3, {}, { onServer: true });
     await startAll();
-    await spool.enqueueMany(Array.from({ length: 1000 }, (_, i) => ({ type: "once", payload: { i } })));
-    await allCompleted(spool, 1000);
+    await spool.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: "once", payload: { i } })));
+    await allCompleted(spool, 3000);
     const runs = entries().filter((e) => e.event === "run");
     const perJob = new Map<string, number>();
     for (const r of runs) perJob.set(r.id, (perJob.get(r.id) ?? 0) + 1);
-    expect(perJob.size).toBe(1000);
+    expect(perJob.size).toBe(3000);
     expect([...perJob.values()].filter((n) => n !== 1)).toEqual([]);
     expect(new Set(runs.map((r) => r.pid)).size).toBeGreaterThan(1);
   });
