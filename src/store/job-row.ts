@@ -14,19 +14,23 @@ const numberOrNull = (v: unknown): number | null => (v === null || v === undefin
 const stringOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 export function rowToJob(row: Row): Job {
+  return jobOf(row, row.status as JobStatus, numberOrNull(row.started_at), numberOrNull(row.finished_at), stringOrNull(row.worker_id));
+}
+
+function jobOf(row: Row, status: JobStatus, startedAt: number | null, finishedAt: number | null, workerId: string | null): Job {
   return {
     id: String(row.id),
     type: row.type as string,
     payload: decodePayload(row.payload as string),
-    status: row.status as JobStatus,
+    status,
     attempts: Number(row.attempts),
     maxAttempts: Number(row.max_attempts),
     priority: Number(row.priority),
     queue: row.queue as string,
     runAt: Number(row.run_at),
     createdAt: Number(row.created_at),
-    startedAt: numberOrNull(row.started_at),
-    finishedAt: numberOrNull(row.finished_at),
+    startedAt,
+    finishedAt,
     lastError: stringOrNull(row.last_error),
     idempotencyKey: stringOrNull(row.idempotency_key),
     workflowId: stringOrNull(row.workflow_id),
@@ -34,15 +38,15 @@ export function rowToJob(row: Row): Job {
     scheduleName: stringOrNull(row.schedule_name),
     scheduledFor: numberOrNull(row.scheduled_for),
     timeoutMs: numberOrNull(row.timeout_ms),
-    workerId: stringOrNull(row.worker_id),
-    history: historyOf(row),
+    workerId,
+    history: historyOf(row, status),
   };
 }
 
 /** The stored attempts, plus the completed one the row itself records (see complete-jobs.ts). */
-function historyOf(row: Row): Attempt[] {
+function historyOf(row: Row, status: JobStatus): Attempt[] {
   const history = JSON.parse((row.history as string) ?? "[]") as Attempt[];
-  if (row.status === "completed") {
+  if (status === "completed") {
     const startedAt = Number(row.started_at);
     const finishedAt = Number(row.finished_at);
     history.push({
@@ -77,13 +81,11 @@ export const CLAIMED_COLUMNS = `id, type, queue, payload, priority, attempts, ma
 
 /** A row of CLAIMED_COLUMNS plus the lease the claim wrote. */
 export function claimedRowToJob(row: Row, lease: { token: string; expiresAt: number; startedAt: number; workerId: string }): ClaimedJob {
-  row.status = "running";
-  row.started_at = lease.startedAt;
-  row.finished_at = null;
-  row.lease_token = lease.token;
-  row.lease_expires_at = lease.expiresAt;
-  row.worker_id = lease.workerId;
-  return rowToClaimedJob(row);
+  const job = jobOf(row, "running", lease.startedAt, null, lease.workerId) as ClaimedJob;
+  job.leaseToken = lease.token;
+  job.leaseExpiresAt = lease.expiresAt;
+  job.backoffJson = stringOrNull(row.backoff);
+  return job;
 }
 
 /** A new job as the positional array the insert statements read with `->>`. */
