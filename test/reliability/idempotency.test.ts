@@ -106,7 +106,8 @@ describe("idempotent enqueue", () => {
     // the window starts at the cancel as the store recorded it
     const cancelledAt = (await spool.getJob(id))!.finishedAt!;
     expect((await spool.enqueue("charge", null, { idempotencyKey: "k" })).id).toBe(id);
-    advanceTo(cancelledAt + 9_999);
+    // a second short of the window's end (real time keeps running under the moved clock)
+    advanceTo(cancelledAt + 9_000);
     expect((await spool.enqueue("charge", null, { idempotencyKey: "k" })).deduplicated).toBe(true);
     advanceTo(cancelledAt + 10_000);
     expect((await spool.enqueue("charge", null, { idempotencyKey: "k" })).deduplicated).toBe(false);

@@ -64,17 +64,24 @@ async function setup(workers: number, env: Record<string, string> = {}, options:
   return { spool, startAll, entries, procs };
 }
 
-async function allCompleted(spool: Spool, count: number) {
-  await waitFor(`${count} jobs completed`, async () => (await spool.countJobs()).completed === count, 120_000, 100);
+/** Waits for `count` completed jobs; on a timeout the error carries the counts and what each worker printed last. */
+async function allCompleted(spool: Spool, count: number, procs: RunningProcess[] = []) {
+  try {
+    await waitFor(`${count} jobs completed`, async () => (await spool.countJobs()).completed === count, 45_000, 100);
+  } catch (error) {
+    const counts = await spool.countJobs().catch((e: unknown) => String(e));
+    const outputs = procs.map((p) => `--- worker ${p.pid}:\n${p.output().split("\n").slice(-15).join("\n")}`);
+    throw new Error(`${(error as Error).message}\ncounts: ${JSON.stringify(counts)}\n${outputs.join("\n")}`);
+  }
 }
 
 describe("worker processes sharing one file", () => {
   it("run each of 5,000 jobs exactly once across 4 processes", async () => {
-    const { spool, startAll, entries } = await setup(4);
+    const { spool, startAll, entries, procs } = await setup(4);
     // every process is up before the jobs exist, so a slow start cannot leave one process to run them all
     await startAll();
     await spool.enqueueMany(Array.from({ length: 5000 }, (_, i) => ({ type: "once", payload: { i } })));
-    await allCompleted(spool, 5000);
+    await allCompleted(spool, 5000, procs);
     const runs = entries().filter((e) => e.event === "run");
     const perJob = new Map<string, number>();
     for (const r of runs) perJob.set(r.id, (perJob.get(r.id) ?? 0) + 1);
@@ -84,10 +91,10 @@ describe("worker processes sharing one file", () => {
   });
 
   it("run each of 3,000 jobs exactly once across 3 processes sharing one libSQL server", async () => {
-    const { spool, startAll, entries } = await setup(3, {}, { onServer: true });
+    const { spool, startAll, entries, procs } = await setup(3, {}, { onServer: true });
     await startAll();
     await spool.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: "once", payload: { i } })));
-    await allCompleted(spool, 3000);
+    await allCompleted(spool, 3000, procs);
     const runs = entries().filter((e) => e.event === "run");
     const perJob = new Map<string, number>();
     for (const r of runs) perJob.set(r.id, (perJob.get(r.id) ?? 0) + 1);
@@ -97,10 +104,10 @@ describe("worker processes sharing one file", () => {
   });
 
   it("never run more than a type's concurrency at once across 3 processes", async () => {
-    const { spool, startAll, entries } = await setup(3);
+    const { spool, startAll, entries, procs } = await setup(3);
     await startAll();
     await spool.enqueueMany(Array.from({ length: 30 }, () => ({ type: "limited", payload: null })));
-    await allCompleted(spool, 30);
+    await allCompleted(spool, 30, procs);
     const events = entries()
       .filter((e) => e.type === "limited")
       .sort((a, b) => a.at - b.at || (a.event === "end" ? -1 : 1));
@@ -116,13 +123,13 @@ describe("worker processes sharing one file", () => {
   });
 
   it("start no more than a rate-limited type's limit in any window, while another type keeps flowing", async () => {
-    const { spool, startAll, entries } = await setup(2);
+    const { spool, startAll, entries, procs } = await setup(2);
     await startAll();
     await spool.enqueueMany([
       ...Array.from({ length: 15 }, () => ({ type: "rated", payload: null })),
       ...Array.from({ length: 20 }, () => ({ type: "free", payload: null })),
     ]);
-    await allCompleted(spool, 35);
+    await allCompleted(spool, 35, procs);
     const rated = entries().filter((e) => e.type === "rated").map((e) => e.startedAt).sort((a, b) => a - b);
     const free = entries().filter((e) => e.type === "free").map((e) => e.startedAt);
     expect(rated).toHaveLength(15);
@@ -136,7 +143,7 @@ describe("worker processes sharing one file", () => {
   });
 
   it("stop claiming from a queue paused in another process", async () => {
-    const { spool, startAll, entries } = await setup(2);
+    const { spool, startAll, entries, procs } = await setup(2);
     await startAll();
     await spool.pauseQueue("default");
     await spool.enqueueMany(Array.from({ length: 10 }, () => ({ type: "free", payload: null })));
@@ -145,6 +152,6 @@ describe("worker processes sharing one file", () => {
     expect(entries()).toEqual([]);
     expect((await spool.countJobs()).pending).toBe(10);
     await spool.resumeQueue("default");
-    await allCompleted(spool, 10);
+    await allCompleted(spool, 10, procs);
   });
 });
