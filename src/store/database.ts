@@ -33,6 +33,10 @@ const FILE_CHECK_EVERY_MS = 500;
 // while this process's other work goes on.
 const NATIVE_BUSY_TIMEOUT_MS = 0;
 const RETRIES_WITHOUT_DELAY = 10;
+// A request to a libSQL server that gets no answer (a half-open connection, a
+// server that hangs) would otherwise hold its caller forever: the producer
+// would claim nothing again. It fails instead, and the caller retries.
+const REQUEST_TIMEOUT_MS = 30_000;
 const WAL_CHECKPOINT_PAGES = 10_000;
 
 export class Database {
@@ -75,7 +79,7 @@ export class Database {
         ? (options.client as unknown as Connection)
         : local
           ? new FileConnection(url, NATIVE_BUSY_TIMEOUT_MS)
-          : createClient({ url, authToken: options.authToken, concurrency: 20 }) as unknown as Connection;
+          : createClient({ url, authToken: options.authToken, concurrency: 20, fetch: fetchWithin(REQUEST_TIMEOUT_MS, options.url) }) as unknown as Connection;
     } catch (error) {
       throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${JSON.stringify(options.url)}: ${(error as Error).message}`, {
         cause: error,
@@ -204,4 +208,18 @@ export function isBusy(error: unknown): boolean {
   const codes = [e?.code, e?.extendedCode].map((c) => String(c ?? ""));
   if (codes.some((c) => c.startsWith("SQLITE_BUSY") || c.startsWith("SQLITE_LOCKED"))) return true;
   return typeof e?.message === "string" && /database is locked|database table is locked|SQLITE_BUSY/.test(e.message);
+}
+
+/** fetch for @libsql/client's HTTP transport that gives up after `ms` without an answer. */
+function fetchWithin(ms: number, url: string): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      return await fetch(request, { signal: AbortSignal.timeout(ms) });
+    } catch (error) {
+      if ((error as { name?: unknown })?.name === "TimeoutError") {
+        throw new SpoolError("DATABASE_UNAVAILABLE", `database ${url} did not answer within ${ms} ms`, { cause: error });
+      }
+      throw error;
+    }
+  };
 }

@@ -151,6 +151,7 @@ export function startProcess(command: string, args: string[], options: { env?: R
 export async function startWorker(runtime: RuntimeName, env: Record<string, string>): Promise<RunningProcess> {
   const [command, args] = runtimeCommand(runtime, { ts: "src/worker.ts", js: "dist/worker.js" });
   const proc = startProcess(command, args, { env });
-  await proc.waitForOutput("spool worker ready", 60_000);
+  // under the 60 s test timeout, so a worker that never gets ready fails with its own output
+  await proc.waitForOutput("spool worker ready", 30_000);
   return proc;
 }

@@ -35,9 +35,16 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
   let last: unknown;
   for (;;) {
     try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-      last = value;
+      // a check that never returns still ends in a timeout that says so
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stuck = Symbol("stuck");
+      const value = await Promise.race([
+        Promise.resolve().then(check),
+        new Promise<typeof stuck>((r) => (timer = setTimeout(() => r(stuck), Math.max(0, deadline - Date.now()) + 1))),
+      ]).finally(() => clearTimeout(timer));
+      if (value === stuck) last = "the check itself had not returned";
+      else if (value) return value as NonNullable<T>;
+      else last = value;
     } catch (error) {
       last = error;
     }
