@@ -21,6 +21,8 @@ export interface DatabaseOptions {
    * database checks that its file is still there before it reads or writes.
    */
   fileIdentity?: (path: string) => Promise<string | null>;
+  /** How long a request to a libSQL server may go unanswered before it fails. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 // how often a healthy file database looks at its file; a missing one is looked at on every use
@@ -79,7 +81,7 @@ export class Database {
         ? (options.client as unknown as Connection)
         : local
           ? new FileConnection(url, NATIVE_BUSY_TIMEOUT_MS)
-          : createClient({ url, authToken: options.authToken, concurrency: 20, fetch: fetchWithin(REQUEST_TIMEOUT_MS, options.url) }) as unknown as Connection;
+          : createClient({ url, authToken: options.authToken, concurrency: 20, fetch: fetchWithin(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, options.url) }) as unknown as Connection;
     } catch (error) {
       throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${JSON.stringify(options.url)}: ${(error as Error).message}`, {
         cause: error,
