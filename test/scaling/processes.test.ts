@@ -91,7 +91,8 @@ describe("worker processes sharing one file", () => {
   });
 
   it("run each of 3,000 jobs exactly once across 3 processes sharing one libSQL server", async () => {
-    const { spool, startAll, entries, procs } = await setup(3, {}, { onServer: true });
+    // short leases: should a worker's request to the server go unanswered, its claimed jobs come back in seconds
+    const { spool, startAll, entries, procs } = await setup(3, { SPOOL_LEASE_MS: "5000" }, { onServer: true });
     await startAll();
     await spool.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: "once", payload: { i } })));
     await allCompleted(spool, 3000, procs);
