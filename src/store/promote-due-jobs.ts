@@ -3,6 +3,7 @@
  * one is due.
  */
 import type { Database } from "./database.ts";
+import type { QueryResult } from "./file-connection.ts";
 
 export const PROMOTE_SQL = `UPDATE spool_jobs SET status = 'pending'
 WHERE id IN (SELECT id FROM spool_jobs INDEXED BY spool_jobs_due WHERE status = 'scheduled' AND run_at <= :now ORDER BY run_at LIMIT :limit)`;
@@ -15,7 +16,14 @@ export interface PromoteResult {
   nextDueAt: number | null;
 }
 
+/**
+ * Looks first, without a lock: most passes find nothing due, and each worker's
+ * promoter runs several passes a second, so taking the write lock for nothing
+ * would stand in the way of every process's claims.
+ */
 export async function promoteDueJobs(db: Database, now: number, limit = 5000): Promise<PromoteResult> {
+  const earliest = nextDueOf(await db.execute(NEXT_DUE_SQL));
+  if (earliest === null || earliest > now) return { promoted: 0, nextDueAt: earliest };
   const [promote, next] = await db.batch(
     [
       { sql: PROMOTE_SQL, args: { now, limit } },
@@ -23,6 +31,10 @@ export async function promoteDueJobs(db: Database, now: number, limit = 5000): P
     ],
     "write",
   );
-  const nextDue = next!.rows[0]?.next;
-  return { promoted: promote!.rowsAffected, nextDueAt: nextDue === null || nextDue === undefined ? null : Number(nextDue) };
+  return { promoted: promote!.rowsAffected, nextDueAt: nextDueOf(next!) };
+}
+
+function nextDueOf(result: QueryResult): number | null {
+  const next = result.rows[0]?.next;
+  return next === null || next === undefined ? null : Number(next);
 }

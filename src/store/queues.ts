@@ -44,8 +44,11 @@ export async function listQueueSettings(db: Database): Promise<QueueSettings[]> 
   }));
 }
 
-/** Applies the starvation guard; returns how many jobs were raised. */
+const ANY_AGED_QUEUE = `SELECT 1 AS aged FROM spool_queues WHERE aging_ms IS NOT NULL LIMIT 1`;
+
+/** Applies the starvation guard; returns how many jobs were raised. Takes no write lock while no queue ages. */
 export async function ageWaitingJobs(db: Database, now: number): Promise<number> {
+  if ((await db.execute(ANY_AGED_QUEUE)).rows.length === 0) return 0;
   const result = await db.execute({ sql: AGE_WAITING, args: { now } });
   return result.rowsAffected;
 }
