@@ -13,10 +13,11 @@ const INSERT_COLUMNS = `type, queue, payload, status, priority, effective_priori
   timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id, parent_id,
   schedule_name, scheduled_for`;
 
-const SELECT_FROM_TUPLES = `SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>4, value->>5, value->>6,
-  value->>7, value->>8, value->>9, value->>10, value->>11, CASE WHEN value->>10 IS NULL THEN NULL ELSE 1 END,
-  value->>12, value->>13, value->>14, value->>15
-  FROM json_each(:rows)`;
+// one value per column of INSERT_COLUMNS, in its order (job-row.ts), both as
+// bound values and in the JSON tuples read with ->>
+const VALUES_PER_ROW = 18;
+
+const SELECT_FROM_TUPLES = `SELECT ${Array.from({ length: VALUES_PER_ROW }, (_, i) => `value->>${i}`).join(", ")} FROM json_each(:rows)`;
 
 // Bound values cost less per row than extracting the same values from JSON
 // (about 1.4x the insert rate here). Row counts come from a few fixed sizes,
@@ -25,7 +26,6 @@ const SELECT_FROM_TUPLES = `SELECT value->>0, value->>1, value->>2, value->>3, v
 // largest rowid so far plus one, so one statement's rows hold the consecutive
 // ids that end at its last_insert_rowid.
 const ROWS_PER_STATEMENT = [100, 10, 1] as const;
-const VALUES_PER_ROW = 18;
 const insertValuesSql = (rows: number) => {
   const row = `(${Array(VALUES_PER_ROW).fill("?").join(", ")})`;
   return `INSERT INTO spool_jobs (${INSERT_COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;

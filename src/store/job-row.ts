@@ -88,26 +88,11 @@ export function claimedRowToJob(row: Row, lease: { token: string; expiresAt: num
   return job;
 }
 
-/** A new job as the positional array the insert statements read with `->>`. */
+/** A new job as one JSON-able array in INSERT_COLUMNS order, for the statements that read rows with `->>`. */
 export function jobRowToTuple(row: NewJobRow): unknown[] {
-  return [
-    row.type,
-    row.queue,
-    row.payload,
-    row.status,
-    row.priority,
-    row.maxAttempts,
-    row.runAt,
-    row.createdAt,
-    row.timeoutMs,
-    row.backoff,
-    row.idempotencyKey,
-    row.idempotencyWindowMs,
-    row.workflowId,
-    row.parentId === null ? null : Number(row.parentId),
-    row.scheduleName,
-    row.scheduledFor,
-  ];
+  const values: unknown[] = [];
+  pushJobRowValues(values, row);
+  return values;
 }
 
 /** Appends a new job's values for one row of INSERT_COLUMNS (insert-jobs.ts), in order. */
