@@ -44,6 +44,22 @@ function immutable(on: boolean, ...paths: string[]): void {
   execFileSync("chattr", [on ? "+i" : "-i", ...paths]);
 }
 
+/** The error lines a service logged. */
+function failuresOf(lines: LogLine[], service: string): LogLine[] {
+  return lines.filter((l) => l.level === "error" && l.service === service);
+}
+
+/** One line when a service starts failing and one when it recovers, however many passes failed between. */
+async function expectOneFailureAndOneRecovery(lines: LogLine[], services: string[]): Promise<void> {
+  const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
+  for (const service of services) {
+    // a failing service retries on its own backoff, so its recovery may come a pass after the jobs finished
+    await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
+    expect(failuresOf(lines, service)).toHaveLength(1);
+    expect(recovery(service)).toHaveLength(1);
+  }
+}
+
 describe("database faults", () => {
   it("waits out another process holding the write lock for 2 s: no job fails, all complete", async () => {
     const { spool, path, lines, count, allOf } = await setup();
@@ -106,7 +122,7 @@ describe("database faults", () => {
     // the -shm file stays writable: it is memory-mapped, and a failed write there is SIGBUS, not an error
     immutable(true, ...files);
     faulted.resolve();
-    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    const failure = (service: string) => failuresOf(lines, service);
     await waitFor("the completer and heartbeat to report the fault", () => failure("completer").length > 0 && failure("heartbeat").length > 0);
     // outlast every lease, so recovery must not hand the still-running jobs to the reaper
     const latestExpiry = Math.max(...running.map((j) => j.startedAt! + 1000));
@@ -125,14 +141,7 @@ describe("database faults", () => {
     }
     expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
 
-    // one line when a service starts failing and one when it recovers, however many passes failed between
-    const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
-    for (const service of ["completer", "heartbeat"]) {
-      // a failing service retries on its own backoff, so its recovery may come a pass after the jobs finished
-      await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
-      expect(failure(service)).toHaveLength(1);
-      expect(recovery(service)).toHaveLength(1);
-    }
+    await expectOneFailureAndOneRecovery(lines, ["completer", "heartbeat"]);
     expect(failure("completer")[0]!.error).toMatch(/I\/O error|SQLITE_IOERR/);
     expect(lines.filter((l) => l.msg.includes("lease lost") || l.msg.includes("lease expired"))).toEqual([]);
 
@@ -157,7 +166,7 @@ describe("database faults", () => {
     const awayPath = `${path}.away`;
     const files = ["", "-wal", "-shm"].map((suffix) => [`${path}${suffix}`, `${awayPath}${suffix}`] as const);
     for (const [file, away] of files) renameSync(file, away);
-    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    const failure = (service: string) => failuresOf(lines, service);
     await waitFor("the promoter to report the missing file", () => failure("promoter").length > 0);
     expect(failure("promoter")[0]!.error).toContain(`database file ${path} is gone`);
     moved.resolve();
@@ -174,12 +183,7 @@ describe("database faults", () => {
       return jobs.length === 20 ? jobs : null;
     });
     for (const job of completed) expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
-    const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
-    for (const service of ["promoter", "completer"]) {
-      await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
-      expect(failure(service)).toHaveLength(1);
-      expect(recovery(service)).toHaveLength(1);
-    }
+    await expectOneFailureAndOneRecovery(lines, ["promoter", "completer"]);
   });
 
   it("waits while its database file is deleted, and carries on with a copy restored in its place", async () => {
@@ -200,7 +204,7 @@ describe("database faults", () => {
     await reader.execute({ sql: "VACUUM INTO ?", args: [backup] });
     reader.close();
     for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
-    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    const failure = (service: string) => failuresOf(lines, service);
     await waitFor("the promoter to report the missing file", () => failure("promoter").length > 0);
 
     renameSync(backup, path);
@@ -243,7 +247,7 @@ describe("database faults", () => {
 
     await server.kill();
     serverDown.resolve();
-    const failure = (service: string) => lines.filter((l) => l.level === "error" && l.service === service);
+    const failure = (service: string) => failuresOf(lines, service);
     await waitFor("the completer and heartbeat to report the fault", () => failure("completer").length > 0 && failure("heartbeat").length > 0);
     // outlast every lease, so recovery must not hand the still-running jobs to the reaper
     const latestExpiry = Math.max(...running.map((j) => j.startedAt! + 1000));
@@ -259,12 +263,7 @@ describe("database faults", () => {
       expect(job.lastError).toBeNull();
     }
     expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
-    const recovery = (service: string) => lines.filter((l) => l.level === "info" && l.msg === `${service} recovered`);
-    for (const service of ["completer", "heartbeat"]) {
-      await waitFor(`${service} to log its recovery`, () => recovery(service).length > 0);
-      expect(failure(service)).toHaveLength(1);
-      expect(recovery(service)).toHaveLength(1);
-    }
+    await expectOneFailureAndOneRecovery(lines, ["completer", "heartbeat"]);
     expect(lines.filter((l) => l.msg.includes("lease lost") || l.msg.includes("lease expired"))).toEqual([]);
     const after = await spool.enqueue("work", { n: 99 });
     await waitFor("a job enqueued after the outage to complete", async () => (await spool.getJob(after.id))?.status === "completed");
