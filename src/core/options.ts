@@ -75,6 +75,8 @@ const TYPE_KEYS = new Set([
   "queue", "priority", "maxAttempts", "backoff", "timeoutMs", "idempotencyWindowMs", "concurrency", "rateLimit", "isPermanent",
 ]);
 
+const NO_OPTIONS = Object.freeze({}) as Record<string, never>;
+
 function fail(message: string): never {
   throw new SpoolError("INVALID_OPTIONS", message);
 }
@@ -151,10 +153,10 @@ export function resolveEnqueueOptions(
   typeOptions: JobTypeOptions | undefined,
   now: number,
 ): ResolvedEnqueue {
-  const o = (options ?? {}) as Record<string, unknown>;
+  const o = (options ?? NO_OPTIONS) as Record<string, unknown>;
   if (typeof o !== "object" || o === null || Array.isArray(o)) fail(`enqueue options must be an object, got ${describe(options)}`);
-  checkKnownKeys(o, ENQUEUE_KEYS, "enqueue options");
-  const t = typeOptions ?? {};
+  if (o !== NO_OPTIONS) checkKnownKeys(o, ENQUEUE_KEYS, "enqueue options");
+  const t = typeOptions ?? NO_OPTIONS;
   let runAt: number | null = null;
   if (o.delayMs !== undefined && o.runAt !== undefined) fail("enqueue options: give delayMs or runAt, not both");
   if (o.delayMs !== undefined) {

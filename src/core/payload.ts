@@ -20,7 +20,9 @@ export function encodePayload(payload: unknown, maxBytes: number = DEFAULT_MAX_P
   if (payload === undefined) {
     throw new SpoolError("INVALID_PAYLOAD", `${label} is undefined; pass null or a JSON value`);
   }
-  checkValue(payload, label, new Set());
+  // Most payloads are plain JSON: a check that builds no paths clears them,
+  // and only a payload it refuses is walked again to name the bad value.
+  if (!isPlainJson(payload, 0)) checkValue(payload, label, new Set());
   const text = JSON.stringify(payload);
   // UTF-8 takes at most 3 bytes per UTF-16 unit, so short texts skip the encode
   const bytes = text.length * 3 <= maxBytes ? text.length : encoder.encode(text).byteLength;
@@ -32,6 +34,41 @@ export function encodePayload(payload: unknown, maxBytes: number = DEFAULT_MAX_P
 
 export function decodePayload(text: string): unknown {
   return JSON.parse(text);
+}
+
+// Deeper than this, a payload is left to checkValue, which finds cycles.
+const MAX_FAST_DEPTH = 64;
+
+/** True when JSON carries `value` faithfully; false also when unsure (too deep). */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_FAST_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!isPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (value instanceof Date) return !Number.isNaN(value.getTime());
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== undefined && !isPlainJson(child, depth + 1)) return false;
+  }
+  return true;
 }
 
 function checkValue(value: unknown, path: string, ancestors: Set<object>): void {

@@ -38,7 +38,7 @@ UPDATE spool_jobs NOT INDEXED SET
   status = o.value->>3,
   attempts = attempts - CASE WHEN o.value->>3 = 'pending' THEN 1 ELSE 0 END,
   run_at = coalesce(o.value->>4, run_at),
-  finished_at = CASE WHEN o.value->>3 IN ('completed', 'dead', 'cancelled') THEN o.value->>2 ELSE NULL END,
+  finished_at = CASE WHEN (o.value->>3 = 'completed' OR o.value->>3 = 'dead' OR o.value->>3 = 'cancelled') THEN o.value->>2 ELSE NULL END,
   lease_expires_at = NULL,
   lease_token = CASE WHEN o.value->>3 = 'pending' THEN NULL ELSE lease_token END,
   effective_priority = priority,
@@ -47,7 +47,7 @@ UPDATE spool_jobs NOT INDEXED SET
     'attempt', attempts, 'startedAt', started_at, 'finishedAt', o.value->>2,
     'durationMs', (o.value->>2) - started_at, 'outcome', o.value->>5,
     'error', o.value->>6, 'stack', o.value->>7, 'workerId', worker_id)) END,
-  idempotency_until = CASE WHEN idempotency_held = 1 AND o.value->>3 IN ('completed', 'dead', 'cancelled')
+  idempotency_until = CASE WHEN idempotency_held = 1 AND (o.value->>3 = 'completed' OR o.value->>3 = 'dead' OR o.value->>3 = 'cancelled')
     THEN (o.value->>2) + idempotency_window_ms ELSE NULL END
 FROM json_each(:outcomes) AS o
 WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND spool_jobs.status = 'running'

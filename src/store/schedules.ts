@@ -59,7 +59,8 @@ const INSERT_TICKS = `INSERT INTO spool_jobs (type, queue, payload, status, prio
     AND s.next_fire_at = :expected
     AND (:noOverlap = 0 OR NOT EXISTS (
       SELECT 1 FROM spool_jobs j INDEXED BY spool_jobs_schedule_active
-      WHERE j.schedule_name = :name AND j.status IN ('scheduled', 'pending', 'running')))
+      -- the same OR chain as the index's WHERE, so SQLite sees that the index covers it
+      WHERE j.schedule_name = :name AND (j.status = 'scheduled' OR j.status = 'pending' OR j.status = 'running')))
   ON CONFLICT DO NOTHING
   RETURNING id, scheduled_for`;
 

@@ -235,7 +235,10 @@ describe("database faults", () => {
       await serverDown.promise;
       return payload.n;
     }, { maxAttempts: 1 });
-    const enqueued = await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ type: "work", payload: { n } })));
+    // 12 alike jobs go as one run statement, 8 with alternating priorities as JSON rows
+    const enqueued = await spool.enqueueMany(Array.from({ length: 20 }, (_, n) => ({
+      type: "work", payload: { n }, options: n < 12 ? undefined : { priority: n % 2 },
+    })));
     // the ids a server hands back name the jobs made from each input
     for (const [n, { id }] of enqueued.entries()) expect((await spool.getJob(id))!.payload).toEqual({ n });
     const runtime = await spool.start({ http: false, concurrency: 10, minPollMs: 5, maxPollMs: 50 });

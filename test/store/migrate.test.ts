@@ -31,7 +31,7 @@ describe("migrate", () => {
     expect(await migrate(db, () => 1)).toEqual([...Array(LATEST_SCHEMA_VERSION)].map((_, i) => i + 1));
     expect(await migrate(db, () => 2)).toEqual([]);
     const ledger = await db.execute("SELECT version, applied_at FROM spool_migrations");
-    expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual([[1, 1], [2, 1]]);
+    expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual([[1, 1], [2, 1], [3, 1]]);
   });
 
   it("keeps a completed attempt recorded before version 2 once, not twice", async () => {
@@ -46,10 +46,34 @@ describe("migrate", () => {
         VALUES (1, 't', 'default', 'null', 'completed', 0, 0, 2, 3, 0, 0, 10, 20, 'w', :history)`,
       args: { history },
     });
-    expect(await migrate(db, () => 2)).toEqual([2]);
+    expect(await migrate(db, () => 2)).toEqual([2, 3]);
     const store = await Store.open({ url }, systemClock);
     cleanups.unshift(() => store.close());
     expect((await store.getJob("1"))!.history.map((a) => [a.attempt, a.outcome])).toEqual([[1, "failed"], [2, "completed"]]);
+  });
+
+  it("rebuilds the jobs table in version 3 with every row, index and trigger it had", async () => {
+    const { url } = setup();
+    const db = await open(url);
+    await db.execute("CREATE TABLE spool_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    await db.batch([...MIGRATIONS[0]!.statements, ...MIGRATIONS[1]!.statements, { sql: "INSERT INTO spool_migrations VALUES (1, 'v1', 1), (2, 'v2', 1)" }]);
+    await db.execute(`INSERT INTO spool_jobs (id, type, queue, payload, status, priority, effective_priority, attempts, max_attempts,
+        run_at, created_at, started_at, finished_at, lease_token, lease_expires_at, worker_id, idempotency_key, idempotency_held, workflow_id, schedule_name, scheduled_for)
+      VALUES (7, 'a', 'default', '{"n":1}', 'pending', 0, 0, 0, 3, 5, 5, NULL, NULL, NULL, NULL, NULL, 'k', 1, 'wf', NULL, NULL),
+             (8, 'b', 'mail', '[1]', 'running', 10, 10, 1, 3, 5, 5, 6, NULL, 'tok', 99, 'w', NULL, NULL, NULL, 'nightly', 5),
+             (9, 'a', 'default', 'null', 'dead', 0, 0, 3, 3, 5, 5, 6, 7, 'tok', NULL, 'w', NULL, NULL, NULL, NULL, NULL)`);
+    const objects = "SELECT type, name FROM sqlite_schema WHERE tbl_name = 'spool_jobs' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+    const before = { rows: (await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows, objects: (await db.execute(objects)).rows };
+    expect(await migrate(db, () => 3)).toEqual([3]);
+    expect((await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows).toEqual(before.rows);
+    expect((await db.execute(objects)).rows).toEqual(before.objects);
+    // the rules hold as before
+    await expect(db.execute("UPDATE spool_jobs SET status = 'lost' WHERE id = 7")).rejects.toThrow(/CHECK constraint failed/);
+    await expect(db.execute("UPDATE spool_jobs SET status = 'completed' WHERE id = 7")).rejects.toThrow(/CHECK constraint failed/);
+    // a new job gets the next id after the largest one kept
+    const inserted = await db.execute(`INSERT INTO spool_jobs (type, queue, payload, status, priority, effective_priority, max_attempts, run_at, created_at)
+      VALUES ('a', 'default', 'null', 'pending', 0, 0, 1, 5, 5) RETURNING id`);
+    expect(Number(inserted.rows[0]!.id)).toBe(10);
   });
 
   it("puts a file database in WAL mode so processes can share it", async () => {
