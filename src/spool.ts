@@ -8,7 +8,7 @@ import { SpoolError } from "./core/errors.ts";
 import type { Job } from "./core/job.ts";
 import { type JobHandler, JobTypes } from "./core/job-types.ts";
 import { type Logger, silentLogger } from "./core/logger.ts";
-import { newJobRow } from "./core/new-job.ts";
+import { newJobRuns } from "./core/new-job.ts";
 import { type EnqueueOptions, type JobTypeOptions, checkJobType } from "./core/options.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
 import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
@@ -119,25 +119,12 @@ export class Spool {
   /** Enqueues many jobs in one transaction; results in input order. All are validated before any is written. */
   async enqueueMany(items: Array<{ type: string; payload: unknown; options?: EnqueueOptions }>): Promise<EnqueueResult[]> {
     this.#checkOpen();
-    if (!Array.isArray(items)) throw new SpoolError("INVALID_OPTIONS", "enqueueMany takes an array of { type, payload, options? }");
     const now = this.clock.now();
-    const rows = items.map((item, index) => {
-      if (typeof item !== "object" || item === null) {
-        throw new SpoolError("INVALID_OPTIONS", `enqueueMany item ${index} must be an object { type, payload, options? }`);
-      }
-      try {
-        return newJobRow(this.types, item.type, item.payload, item.options, { now, maxPayloadBytes: this.maxPayloadBytes });
-      } catch (error) {
-        if (error instanceof SpoolError && items.length > 1) {
-          throw new SpoolError(error.code, `enqueueMany item ${index}: ${error.message}`, { cause: error });
-        }
-        throw error;
-      }
-    });
-    const results = await this.store.insertJobs(rows, now);
+    const runs = newJobRuns(this.types, items, { now, maxPayloadBytes: this.maxPayloadBytes });
+    const results = await this.store.insertJobs(runs, now);
     let earliest: number | null = null;
     let ready = false;
-    for (const row of rows) {
+    for (const { row } of runs) {
       if (row.status === "pending") ready = true;
       else if (earliest === null || row.runAt < earliest) earliest = row.runAt;
     }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../src/core/errors.ts";
 import type { JobContext } from "../src/core/job-types.ts";
+import type { EnqueueOptions } from "../src/core/options.ts";
 import { createSpool, type Spool } from "../src/spool.ts";
 import { deferred, openSpool, waitFor } from "./support/system.ts";
 
@@ -65,6 +66,34 @@ describe("enqueue and getJob", () => {
     // every id names the job made from its own input
     for (const [index, result] of results.entries()) {
       expect((await spool.getJob(result.id))!.payload).toEqual({ i: index });
+    }
+  });
+
+  it("enqueueMany gives each job its own type and options, also between jobs it writes together", async () => {
+    const { spool } = await setup();
+    const shared = { priority: 5, queue: "shared" };
+    const groups = [
+      { type: "t", options: shared },
+      { type: "t", options: undefined },
+      { type: "u", options: undefined },
+      // equal options in separate objects
+      { type: "t", options: "fresh high" },
+      { type: "t", options: shared },
+      { type: "t", options: "fresh delayed" },
+    ];
+    const optionsFor = (label: unknown, i: number) =>
+      label === "fresh high" ? { priority: 10 + (i % 2) } : label === "fresh delayed" ? { delayMs: 60_000, maxAttempts: 1 + (i % 3) } : label;
+    const items = groups.flatMap((g, k) =>
+      Array.from({ length: 9 }, (_, i) => ({ type: g.type, payload: { k, i }, options: optionsFor(g.options, i) as EnqueueOptions | undefined })),
+    );
+    const results = await spool.enqueueMany(items);
+    for (const [index, item] of items.entries()) {
+      const job = (await spool.getJob(results[index]!.id))!;
+      const o = item.options ?? {};
+      expect({ index, type: job.type, payload: job.payload, priority: job.priority, queue: job.queue, status: job.status, maxAttempts: job.maxAttempts }).toEqual({
+        index, type: item.type, payload: item.payload, priority: o.priority ?? 0, queue: o.queue ?? "default",
+        status: o.delayMs ? "scheduled" : "pending", maxAttempts: o.maxAttempts ?? 3,
+      });
     }
   });
 

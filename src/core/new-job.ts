@@ -3,9 +3,10 @@
  * validates type, payload and options, so `enqueue`, `enqueueMany`,
  * `ctx.enqueue`, HTTP and cron all agree.
  */
-import type { NewJobRow } from "./job.ts";
+import type { NewJobRow, NewJobRun } from "./job.ts";
 import type { JobTypes } from "./job-types.ts";
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type JobTypeOptions, type ResolvedEnqueue, checkJobType, resolveEnqueueOptions } from "./options.ts";
+import { SpoolError } from "./errors.ts";
 import { encodePayload } from "./payload.ts";
 
 export interface NewJobContext {
@@ -55,4 +56,47 @@ export function newJobRow(types: JobTypes, type: unknown, payload: unknown, opti
     scheduleName: context.scheduleName ?? null,
     scheduledFor: context.scheduledFor ?? null,
   };
+}
+
+export interface NewJobItem {
+  type: string;
+  payload: unknown;
+  options?: unknown;
+}
+
+/**
+ * Validates and builds an enqueueMany batch as runs of alike jobs. Items of
+ * one type with the same options (the same object, or none) make the same row
+ * but for the payload, so they share one run. Throws SpoolError naming the
+ * item (when there are several) and builds nothing for a batch it refuses.
+ */
+export function newJobRuns(types: JobTypes, items: unknown, context: NewJobContext): NewJobRun[] {
+  if (!Array.isArray(items)) throw new SpoolError("INVALID_OPTIONS", "enqueueMany takes an array of { type, payload, options? }");
+  const runs: NewJobRun[] = [];
+  let run: NewJobRun | null = null;
+  let runType: unknown;
+  let runOptions: unknown;
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index] as NewJobItem;
+    if (typeof item !== "object" || item === null) {
+      throw new SpoolError("INVALID_OPTIONS", `enqueueMany item ${index} must be an object { type, payload, options? }`);
+    }
+    try {
+      if (run !== null && item.type === runType && item.options === runOptions) {
+        run.payloads.push(encodePayload(item.payload, context.maxPayloadBytes));
+        continue;
+      }
+      const row = newJobRow(types, item.type, item.payload, item.options, context);
+      run = { row, payloads: [row.payload] };
+      runs.push(run);
+      runType = item.type;
+      runOptions = item.options;
+    } catch (error) {
+      if (error instanceof SpoolError && items.length > 1) {
+        throw new SpoolError(error.code, `enqueueMany item ${index}: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+  return runs;
 }

@@ -7,7 +7,7 @@
  * statements that make "insert unless the key is held" atomic in its batch.
  */
 import type { SqlStatement } from "./file-connection.ts";
-import type { NewJobRow } from "../core/job.ts";
+import type { NewJobRow, NewJobRun } from "../core/job.ts";
 import type { Database } from "./database.ts";
 import { jobRowToTuple, pushJobRowValues } from "./job-row.ts";
 
@@ -70,55 +70,57 @@ export interface InsertResult {
   deduplicated: boolean;
 }
 
-/** Inserts jobs in one write transaction; results in input order. */
-export async function insertJobs(db: Database, rows: NewJobRow[], now: number): Promise<InsertResult[]> {
+/** Inserts runs of new jobs in one write transaction; results in input order, a run's jobs in its payloads' order. */
+export async function insertJobs(db: Database, runs: NewJobRun[], now: number): Promise<InsertResult[]> {
   const statements: SqlStatement[] = [];
-  // rows [first, first + count) get the consecutive ids that end at their statement's last_insert_rowid
+  // jobs [first, first + count) get the consecutive ids that end at their statement's last_insert_rowid
   const inserts: Array<{ statement: number; first: number; count: number }> = [];
   const keyedPlans: Array<{ insert: number; holder: number; index: number }> = [];
   const insert = (first: number, count: number, statement: SqlStatement) => {
     inserts.push({ statement: statements.length, first, count });
     statements.push(statement);
   };
-  // rows [bulkFrom, end) wait for bulk statements; flushing keeps input order
-  // among runs, bulk and keyed jobs, so ids ascend as given
-  let bulkFrom = 0;
-  const flushBulk = (end: number) => {
-    for (let first = bulkFrom; first < end; ) {
-      const count = bulkSize(db.isLocalFile, end - first);
-      insert(first, count, bulkStatement(db.isLocalFile, rows, first, count));
-      first += count;
+  // jobs of short runs wait here for bulk statements; flushing before a long
+  // run or a keyed job keeps input order, so ids ascend as given
+  let bulk: NewJobRow[] = [];
+  let bulkFirst = 0;
+  const flushBulk = () => {
+    for (let start = 0; start < bulk.length; ) {
+      const count = bulkSize(db.isLocalFile, bulk.length - start);
+      insert(bulkFirst + start, count, bulkStatement(db.isLocalFile, bulk.slice(start, start + count)));
+      start += count;
     }
-    bulkFrom = end;
+    bulk = [];
   };
-  let index = 0;
-  while (index < rows.length) {
-    const row = rows[index]!;
+  let position = 0;
+  for (const { row, payloads } of runs) {
     if (row.idempotencyKey !== null) {
-      flushBulk(index);
-      const key = { type: row.type, key: row.idempotencyKey };
-      statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { ...key, now } });
-      keyedPlans.push({ insert: statements.length, holder: statements.length + 1, index });
-      statements.push({ sql: INSERT_KEYED, args: { rows: JSON.stringify([jobRowToTuple(row)]) } });
-      statements.push({ sql: HOLDER_OF_KEY_SQL, args: key });
-      bulkFrom = ++index;
-      continue;
-    }
-    const end = endOfRun(rows, index);
-    if (end - index >= SHORTEST_RUN) {
-      flushBulk(index);
-      for (let first = index; first < end; first += ROWS_PER_RUN_STATEMENT) {
-        const count = Math.min(ROWS_PER_RUN_STATEMENT, end - first);
-        insert(first, count, runStatement(rows, first, count));
+      flushBulk();
+      for (const payload of payloads) {
+        const key = { type: row.type, key: row.idempotencyKey };
+        statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { ...key, now } });
+        keyedPlans.push({ insert: statements.length, holder: statements.length + 1, index: position++ });
+        statements.push({ sql: INSERT_KEYED, args: { rows: JSON.stringify([jobRowToTuple({ ...row, payload })]) } });
+        statements.push({ sql: HOLDER_OF_KEY_SQL, args: key });
       }
-      bulkFrom = end;
+    } else if (payloads.length >= SHORTEST_RUN) {
+      flushBulk();
+      for (let start = 0; start < payloads.length; start += ROWS_PER_RUN_STATEMENT) {
+        const chunk = payloads.length <= ROWS_PER_RUN_STATEMENT ? payloads : payloads.slice(start, start + ROWS_PER_RUN_STATEMENT);
+        insert(position + start, chunk.length, runStatement(row, chunk));
+      }
+      position += payloads.length;
+    } else {
+      if (bulk.length === 0) bulkFirst = position;
+      bulk.push(row);
+      for (let i = 1; i < payloads.length; i++) bulk.push({ ...row, payload: payloads[i]! });
+      position += payloads.length;
     }
-    index = end;
   }
-  flushBulk(rows.length);
+  flushBulk();
   if (statements.length === 0) return [];
   const results = await db.batch(statements, "write");
-  const out: InsertResult[] = new Array(rows.length);
+  const out: InsertResult[] = new Array(position);
   for (const { statement, first, count } of inserts) {
     const { rowsAffected, lastInsertRowid } = results[statement]!;
     const last = Number(lastInsertRowid);
@@ -153,29 +155,8 @@ export function childInsertStatements(parentId: string, token: string, children:
   return statements;
 }
 
-/** The end (exclusive) of the run of unkeyed jobs from `start` that share every value but the payload. */
-function endOfRun(rows: NewJobRow[], start: number): number {
-  const first = rows[start]!;
-  let end = start + 1;
-  while (end < rows.length && sameButPayload(first, rows[end]!)) end++;
-  return end;
-}
-
-// Every field of a new job's row but its payload, written out: a loop over
-// field names cost a tenth of enqueueMany. insert-jobs.test.ts changes each
-// field in turn and fails if one is missing here.
-function sameButPayload(a: NewJobRow, b: NewJobRow): boolean {
-  return a.type === b.type && a.queue === b.queue && a.status === b.status && a.priority === b.priority &&
-    a.maxAttempts === b.maxAttempts && a.runAt === b.runAt && a.createdAt === b.createdAt &&
-    a.timeoutMs === b.timeoutMs && a.backoff === b.backoff && a.idempotencyKey === b.idempotencyKey &&
-    a.idempotencyWindowMs === b.idempotencyWindowMs && a.workflowId === b.workflowId &&
-    a.parentId === b.parentId && a.scheduleName === b.scheduleName && a.scheduledFor === b.scheduledFor;
-}
-
-function runStatement(rows: NewJobRow[], first: number, count: number): SqlStatement {
-  const values = jobRowToTuple(rows[first]!);
-  const payloads: string[] = new Array(count);
-  for (let i = 0; i < count; i++) payloads[i] = rows[first + i]!.payload;
+function runStatement(row: NewJobRow, payloads: string[]): SqlStatement {
+  const values = jobRowToTuple(row);
   values[PAYLOAD_POSITION] = JSON.stringify(payloads);
   return { sql: INSERT_RUN, args: values };
 }
@@ -186,10 +167,9 @@ function bulkSize(isLocalFile: boolean, remaining: number): number {
   return ROWS_PER_STATEMENT.find((size) => size <= remaining)!;
 }
 
-function bulkStatement(isLocalFile: boolean, rows: NewJobRow[], first: number, count: number): SqlStatement {
-  const chunk = rows.slice(first, first + count);
-  if (!isLocalFile) return { sql: INSERT_FROM_JSON, args: { rows: JSON.stringify(chunk.map(jobRowToTuple)) } };
+function bulkStatement(isLocalFile: boolean, rows: NewJobRow[]): SqlStatement {
+  if (!isLocalFile) return { sql: INSERT_FROM_JSON, args: { rows: JSON.stringify(rows.map(jobRowToTuple)) } };
   const values: unknown[] = [];
-  for (const row of chunk) pushJobRowValues(values, row);
-  return { sql: INSERT_VALUES.get(count)!, args: values };
+  for (const row of rows) pushJobRowValues(values, row);
+  return { sql: INSERT_VALUES.get(rows.length)!, args: values };
 }

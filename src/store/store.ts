@@ -3,7 +3,7 @@
  * the public API receive a Store and never see SQL.
  */
 import type { Clock } from "../core/clock.ts";
-import type { ClaimedJob, Job, NewJobRow } from "../core/job.ts";
+import type { ClaimedJob, Job, NewJobRow, NewJobRun } from "../core/job.ts";
 import type { RateLimit } from "../core/options.ts";
 import type { ScheduleSpec } from "../core/schedule.ts";
 import type { JobStatus } from "../core/states.ts";
@@ -53,8 +53,8 @@ export class Store {
     return new Store(db);
   }
 
-  insertJobs(rows: NewJobRow[], now: number): Promise<InsertResult[]> {
-    return insertJobs(this.db, rows, now);
+  insertJobs(runs: NewJobRun[], now: number): Promise<InsertResult[]> {
+    return insertJobs(this.db, runs, now);
   }
   claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
     return claimJobs(this.db, request);

@@ -32,6 +32,9 @@ function row(overrides: Partial<NewJobRow> = {}): NewJobRow {
   };
 }
 
+// each job as a run of its own
+const each = (rows: NewJobRow[]) => rows.map((r) => ({ row: r, payloads: [r.payload] }));
+
 const claim = (store: Store, limit: number, token: string = crypto.randomUUID(), now = 5000) =>
   store.claimJobs({ limit, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
 
@@ -39,7 +42,7 @@ describe("claimJobs", () => {
   it("takes jobs by priority, then run time, then id, and never more than asked", async () => {
     const { store } = await setup();
     const ids = await store.insertJobs(
-      [row({ runAt: 30 }), row({ priority: 10, runAt: 50 }), row({ runAt: 10 }), row({ priority: 10, runAt: 20 }), row({ runAt: 10 })],
+      each([row({ runAt: 30 }), row({ priority: 10, runAt: 50 }), row({ runAt: 10 }), row({ priority: 10, runAt: 20 }), row({ runAt: 10 })]),
       1000,
     );
     const first = await claim(store, 3);
@@ -51,7 +54,7 @@ describe("claimJobs", () => {
 
   it("writes a lease token, a lease expiry, the worker and a spent attempt on each claimed job", async () => {
     const { store } = await setup();
-    const [{ id }] = (await store.insertJobs([row()], 1000)) as unknown as [{ id: string }];
+    const [{ id }] = (await store.insertJobs(each([row()]), 1000)) as unknown as [{ id: string }];
     const [job] = await claim(store, 1, "token-a", 7000);
     expect(job).toMatchObject({ id, status: "running", attempts: 1, leaseToken: "token-a", leaseExpiresAt: 37_000, startedAt: 7000, workerId: "w1" });
     const stored = await store.getJob(id);
@@ -61,7 +64,7 @@ describe("claimJobs", () => {
   it("leaves scheduled, paused-queue and other-queue jobs alone", async () => {
     const { store } = await setup();
     const [scheduled, paused, other, ready] = await store.insertJobs(
-      [row({ status: "scheduled", runAt: 1 }), row({ queue: "held" }), row({ queue: "emails" }), row({})],
+      each([row({ status: "scheduled", runAt: 1 }), row({ queue: "held" }), row({ queue: "emails" }), row({})]),
       1000,
     );
     await store.setQueuePaused("held", true);
@@ -76,7 +79,7 @@ describe("claimJobs", () => {
     const { store, url } = await setup();
     const others = await Promise.all([1, 2, 3].map(() => Store.open({ url }, systemClock)));
     cleanups.push(() => others.forEach((s) => s.close()));
-    await store.insertJobs(Array.from({ length: 600 }, () => row()), 1000);
+    await store.insertJobs(each(Array.from({ length: 600 }, () => row())), 1000);
     const seen = new Map<string, number>();
     await Promise.all(
       [store, ...others].map(async (s) => {

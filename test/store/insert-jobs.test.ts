@@ -25,14 +25,11 @@ function row(payload: unknown, changes: Partial<NewJobRow> = {}): NewJobRow {
   };
 }
 
-// a value for each field that differs from row()'s and is valid on its own
-const OTHER_VALUE: { [field in Exclude<keyof NewJobRow, "payload">]: unknown } = {
-  type: "u", queue: "mail", status: "scheduled", priority: 10, maxAttempts: 5, runAt: 2000, createdAt: 999,
-  timeoutMs: 500, backoff: JSON.stringify({ type: "fixed", delayMs: 5 }), idempotencyKey: "key", idempotencyWindowMs: 1,
-  workflowId: "wf", parentId: "1", scheduleName: "nightly", scheduledFor: 2000,
+const run = (payloads: unknown[], changes: Partial<NewJobRow> = {}) => {
+  const texts = payloads.map((p) => JSON.stringify(p));
+  return { row: row(payloads[0], changes), payloads: texts };
 };
-
-const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const numbered = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
 
 async function storedRows(store: Store, ids: string[]) {
   const result = await store.db.execute({
@@ -43,49 +40,40 @@ async function storedRows(store: Store, ids: string[]) {
 }
 
 describe("insertJobs", () => {
-  it("writes each job's own values when jobs in a batch differ in any one field", async () => {
+  it("keeps input order and each job's own values across long runs, short runs and keyed jobs", async () => {
     const store = await setup();
-    expect(Object.keys(OTHER_VALUE).sort()).toEqual(Object.keys(row(null)).filter((f) => f !== "payload").sort());
-    for (const [field, value] of Object.entries(OTHER_VALUE)) {
-      // a run long enough to go as one statement, with the odd job in its middle
-      const rows = Array.from({ length: 30 }, (_, i) => row({ i }, i === 15 ? { [field]: value } : {}));
-      const results = await store.insertJobs(rows, 1000);
-      const stored = await storedRows(store, results.map((r) => r.id));
-      expect(stored).toHaveLength(30);
-      stored.forEach((s, i) => {
-        const expected = rows[i]![field as keyof NewJobRow];
-        expect({ field, i, value: s[column(field)] }).toEqual({ field, i, value: expected === null ? null : field === "parentId" ? Number(expected) : expected });
-        expect(JSON.parse(String(s.payload))).toEqual({ i });
-      });
-    }
-  });
-
-  it("keeps input order across runs of alike jobs, mixed jobs and keyed jobs", async () => {
-    const store = await setup();
-    const rows = [
-      ...Array.from({ length: 20 }, (_, i) => row({ n: i })),
-      // alternating priorities: no run, so rows of the bulk statements (10, then 1s)
-      ...Array.from({ length: 15 }, (_, i) => row({ n: 20 + i }, { priority: i % 2 })),
-      row({ n: 35 }, { idempotencyKey: "k" }),
+    const runs = [
+      run(numbered(0, 20)),
+      // short runs: rows of the bulk statements (10, then 1s)
+      ...Array.from({ length: 15 }, (_, i) => run(numbered(20 + i, 1), { priority: i % 2 })),
+      run(numbered(35, 3), { queue: "three" }),
+      run(numbered(38, 1), { idempotencyKey: "k" }),
       // longer than one run statement takes
-      ...Array.from({ length: 1503 }, (_, i) => row({ n: 36 + i }, { queue: "bulk" })),
-      ...Array.from({ length: 3 }, (_, i) => row({ n: 1539 + i }, { maxAttempts: 1 + i })),
+      run(numbered(39, 1503), { queue: "bulk", maxAttempts: 7 }),
+      run(numbered(1542, 2), { maxAttempts: 1 }),
     ];
-    const results = await store.insertJobs(rows, 1000);
+    const expected = runs.flatMap((r) => r.payloads.map(() => [r.row.queue, r.row.priority, r.row.maxAttempts]));
+    const results = await store.insertJobs(runs, 1000);
     const ids = results.map((r) => Number(r.id));
-    expect(ids).toEqual(Array.from({ length: rows.length }, (_, i) => ids[0]! + i));
+    expect(ids).toEqual(Array.from({ length: expected.length }, (_, i) => ids[0]! + i));
     const stored = await storedRows(store, results.map((r) => r.id));
-    expect(stored.map((s) => JSON.parse(String(s.payload)).n)).toEqual(rows.map((_, i) => i));
-    expect(stored.map((s) => [s.queue, Number(s.priority), Number(s.max_attempts)])).toEqual(
-      rows.map((r) => [r.queue, r.priority, r.maxAttempts]),
-    );
+    expect(stored.map((s) => JSON.parse(String(s.payload)).n)).toEqual(expected.map((_, i) => i));
+    expect(stored.map((s) => [s.queue, Number(s.priority), Number(s.max_attempts)])).toEqual(expected);
   });
 
-  it("keeps payload text exactly as encoded, including escapes and large numbers", async () => {
+  it("inserts the first job of a keyed run and hands the others its id as deduplicated", async () => {
+    const store = await setup();
+    const results = await store.insertJobs([run(numbered(0, 3), { idempotencyKey: "same" })], 1000);
+    expect(results.map((r) => r.deduplicated)).toEqual([false, true, true]);
+    expect(new Set(results.map((r) => r.id)).size).toBe(1);
+    expect((await storedRows(store, [results[0]!.id])).map((s) => JSON.parse(String(s.payload)))).toEqual([{ n: 0 }]);
+  });
+
+  it("keeps payload text exactly as encoded, in a run statement and in bulk rows", async () => {
     const store = await setup();
     const payloads = ["plain", 'quote " and \\ backslash', "\u0000\u001f control", "é ü 中文 😀", 12345678901234567890, 0.1 + 0.2, true, null, [1, "x"], { a: { b: [] } }];
-    const rows = payloads.map((p) => row(p));
-    const stored = await storedRows(store, (await store.insertJobs(rows, 1000)).map((r) => r.id));
-    expect(stored.map((s) => s.payload)).toEqual(rows.map((r) => r.payload));
+    const runs = [run(payloads), ...payloads.map((p) => run([p], { priority: 1 }))];
+    const stored = await storedRows(store, (await store.insertJobs(runs, 1000)).map((r) => r.id));
+    expect(stored.map((s) => s.payload)).toEqual([...runs[0]!.payloads, ...runs[0]!.payloads]);
   });
 });
