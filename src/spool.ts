@@ -8,6 +8,7 @@ import { SpoolError } from "./core/errors.ts";
 import type { Job } from "./core/job.ts";
 import { type JobHandler, JobTypes } from "./core/job-types.ts";
 import { type Logger, silentLogger } from "./core/logger.ts";
+import { newLeaseToken } from "./core/lease-token.ts";
 import { newJobRuns } from "./core/new-job.ts";
 import { type EnqueueOptions, type JobTypeOptions, checkJobType } from "./core/options.ts";
 import { DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
@@ -333,7 +334,7 @@ export class Spool {
       maxPayloadBytes: this.maxPayloadBytes,
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
-      newToken: () => crypto.randomUUID(),
+      newToken: newLeaseToken,
       random: this.#random,
     });
     let server: HttpServer | null = null;
