@@ -58,6 +58,7 @@ export function newJobRow(types: JobTypes, type: unknown, payload: unknown, opti
   };
 }
 
+/** One item of an enqueueMany batch, as the caller passed it (validated by newJobRuns). */
 export interface NewJobItem {
   type: string;
   payload: unknown;
