@@ -5,7 +5,7 @@
  */
 import type { NewJobRow, NewJobRun } from "./job.ts";
 import type { JobTypes } from "./job-types.ts";
-import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type JobTypeOptions, type ResolvedEnqueue, checkJobType, resolveEnqueueOptions } from "./options.ts";
+import { DEFAULT_IDEMPOTENCY_WINDOW_MS, checkJobType, resolveEnqueueOptions } from "./options.ts";
 import { SpoolError } from "./errors.ts";
 import { encodePayload } from "./payload.ts";
 
@@ -18,25 +18,11 @@ export interface NewJobContext {
   scheduledFor?: number | null;
 }
 
-// Without enqueue options a job takes only its type's defaults, which do not
-// depend on the time: they are resolved once per type options, not per job.
-const NO_TYPE_OPTIONS = {};
-const defaultsByTypeOptions = new WeakMap<JobTypeOptions, ResolvedEnqueue>();
-function defaultsOf(typeOptions: JobTypeOptions | undefined): ResolvedEnqueue {
-  const key = typeOptions ?? NO_TYPE_OPTIONS;
-  let defaults = defaultsByTypeOptions.get(key);
-  if (defaults === undefined) {
-    defaults = resolveEnqueueOptions(undefined, typeOptions, 0);
-    defaultsByTypeOptions.set(key, defaults);
-  }
-  return defaults;
-}
-
 /** Validates and builds one job row; throws SpoolError and writes nothing on bad input. */
 export function newJobRow(types: JobTypes, type: unknown, payload: unknown, options: unknown, context: NewJobContext): NewJobRow {
   const checkedType = checkJobType(type);
   const typeOptions = types.options(checkedType);
-  const resolved = options === undefined ? defaultsOf(typeOptions) : resolveEnqueueOptions(options, typeOptions, context.now);
+  const resolved = resolveEnqueueOptions(options, typeOptions, context.now);
   const encoded = encodePayload(payload, context.maxPayloadBytes);
   return {
     type: checkedType,

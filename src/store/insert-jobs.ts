@@ -81,19 +81,21 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
     inserts.push({ statement: statements.length, first, count });
     statements.push(statement);
   };
-  // jobs of short runs wait here for bulk statements; flushing before a long
-  // run or a keyed job keeps input order, so ids ascend as given
+  // the input position of the next job
+  let position = 0;
+  // jobs of short runs wait here for bulk statements: always the ones just
+  // before `position`. Flushing before a long run or a keyed job keeps input
+  // order, so ids ascend as given.
   let bulk: NewJobRow[] = [];
-  let bulkFirst = 0;
   const flushBulk = () => {
+    const first = position - bulk.length;
     for (let start = 0; start < bulk.length; ) {
       const count = bulkSize(db.isLocalFile, bulk.length - start);
-      insert(bulkFirst + start, count, bulkStatement(db.isLocalFile, bulk.slice(start, start + count)));
+      insert(first + start, count, bulkStatement(db.isLocalFile, bulk.slice(start, start + count)));
       start += count;
     }
     bulk = [];
   };
-  let position = 0;
   for (const { row, payloads } of runs) {
     if (row.idempotencyKey !== null) {
       flushBulk();
@@ -107,12 +109,11 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
     } else if (payloads.length >= SHORTEST_RUN) {
       flushBulk();
       for (let start = 0; start < payloads.length; start += ROWS_PER_RUN_STATEMENT) {
-        const chunk = payloads.length <= ROWS_PER_RUN_STATEMENT ? payloads : payloads.slice(start, start + ROWS_PER_RUN_STATEMENT);
+        const chunk = payloads.slice(start, start + ROWS_PER_RUN_STATEMENT);
         insert(position + start, chunk.length, runStatement(row, chunk));
       }
       position += payloads.length;
     } else {
-      if (bulk.length === 0) bulkFirst = position;
       bulk.push(row);
       for (let i = 1; i < payloads.length; i++) bulk.push({ ...row, payload: payloads[i]! });
       position += payloads.length;
