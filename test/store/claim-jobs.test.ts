@@ -6,7 +6,7 @@ import { HOLDER_OF_KEY_SQL, RELEASE_EXPIRED_KEY_SQL } from "../../src/store/inse
 import { EXPIRED_SQL } from "../../src/store/leases.ts";
 import { NEXT_DUE_SQL, PROMOTE_SQL } from "../../src/store/promote-due-jobs.ts";
 import { COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
-import type { NewJobRow } from "../../src/core/job.ts";
+import { jobRow, runsOf } from "../support/job-rows.ts";
 import { tempDatabase } from "../support/system.ts";
 
 const cleanups: Array<() => void> = [];
@@ -24,17 +24,6 @@ async function setup() {
   return { store, url: db.url };
 }
 
-function row(overrides: Partial<NewJobRow> = {}): NewJobRow {
-  return {
-    type: "t", queue: "default", payload: "{}", status: "pending", priority: 0, maxAttempts: 3, runAt: 1000, createdAt: 1000,
-    timeoutMs: null, backoff: null, idempotencyKey: null, idempotencyWindowMs: 1000, workflowId: null, parentId: null,
-    scheduleName: null, scheduledFor: null, ...overrides,
-  };
-}
-
-// each job as a run of its own
-const each = (rows: NewJobRow[]) => rows.map((r) => ({ row: r, payloads: [r.payload] }));
-
 const claim = (store: Store, limit: number, token: string = crypto.randomUUID(), now = 5000) =>
   store.claimJobs({ limit, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
 
@@ -42,7 +31,7 @@ describe("claimJobs", () => {
   it("takes jobs by priority, then run time, then id, and never more than asked", async () => {
     const { store } = await setup();
     const ids = await store.insertJobs(
-      each([row({ runAt: 30 }), row({ priority: 10, runAt: 50 }), row({ runAt: 10 }), row({ priority: 10, runAt: 20 }), row({ runAt: 10 })]),
+      runsOf([jobRow({ runAt: 30 }), jobRow({ priority: 10, runAt: 50 }), jobRow({ runAt: 10 }), jobRow({ priority: 10, runAt: 20 }), jobRow({ runAt: 10 })]),
       1000,
     );
     const first = await claim(store, 3);
@@ -54,7 +43,7 @@ describe("claimJobs", () => {
 
   it("writes a lease token, a lease expiry, the worker and a spent attempt on each claimed job", async () => {
     const { store } = await setup();
-    const [{ id }] = (await store.insertJobs(each([row()]), 1000)) as unknown as [{ id: string }];
+    const [{ id }] = (await store.insertJobs(runsOf([jobRow()]), 1000)) as unknown as [{ id: string }];
     const [job] = await claim(store, 1, "token-a", 7000);
     expect(job).toMatchObject({ id, status: "running", attempts: 1, leaseToken: "token-a", leaseExpiresAt: 37_000, startedAt: 7000, workerId: "w1" });
     const stored = await store.getJob(id);
@@ -64,7 +53,7 @@ describe("claimJobs", () => {
   it("leaves scheduled, paused-queue and other-queue jobs alone", async () => {
     const { store } = await setup();
     const [scheduled, paused, other, ready] = await store.insertJobs(
-      each([row({ status: "scheduled", runAt: 1 }), row({ queue: "held" }), row({ queue: "emails" }), row({})]),
+      runsOf([jobRow({ status: "scheduled", runAt: 1 }), jobRow({ queue: "held" }), jobRow({ queue: "emails" }), jobRow({})]),
       1000,
     );
     await store.setQueuePaused("held", true);
@@ -79,7 +68,7 @@ describe("claimJobs", () => {
     const { store, url } = await setup();
     const others = await Promise.all([1, 2, 3].map(() => Store.open({ url }, systemClock)));
     cleanups.push(() => others.forEach((s) => s.close()));
-    await store.insertJobs(each(Array.from({ length: 600 }, () => row())), 1000);
+    await store.insertJobs(runsOf(Array.from({ length: 600 }, () => jobRow())), 1000);
     const seen = new Map<string, number>();
     await Promise.all(
       [store, ...others].map(async (s) => {

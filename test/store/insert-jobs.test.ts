@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import type { NewJobRow } from "../../src/core/job.ts";
 import { Store } from "../../src/store/store.ts";
+import { jobRow } from "../support/job-rows.ts";
 import { tempDatabase } from "../support/system.ts";
 
 const cleanups: Array<() => void> = [];
@@ -17,17 +18,9 @@ async function setup() {
   return store;
 }
 
-function row(payload: unknown, changes: Partial<NewJobRow> = {}): NewJobRow {
-  return {
-    type: "t", queue: "default", payload: JSON.stringify(payload), status: "pending", priority: 0, maxAttempts: 3,
-    runAt: 1000, createdAt: 1000, timeoutMs: null, backoff: null, idempotencyKey: null, idempotencyWindowMs: 60_000,
-    workflowId: null, parentId: null, scheduleName: null, scheduledFor: null, ...changes,
-  };
-}
-
 const run = (payloads: unknown[], changes: Partial<NewJobRow> = {}) => {
   const texts = payloads.map((p) => JSON.stringify(p));
-  return { row: row(payloads[0], changes), payloads: texts };
+  return { row: jobRow({ ...changes, payload: texts[0]! }), payloads: texts };
 };
 const numbered = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ n: from + i }));
 
