@@ -10,8 +10,8 @@ import { type JobHandler, JobTypes } from "./core/job-types.ts";
 import { type Logger, silentLogger } from "./core/logger.ts";
 import { newLeaseToken } from "./core/lease-token.ts";
 import { newJobRuns } from "./core/new-job.ts";
-import { type EnqueueOptions, type JobTypeOptions, checkJobType } from "./core/options.ts";
-import { DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
+import { type EnqueueOptions, type JobTypeOptions, checkJobType, checkName } from "./core/options.ts";
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
 import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
 import { type JobStatus, isJobStatus } from "./core/states.ts";
 import { fileIdentity } from "./runtime/files.ts";
@@ -34,6 +34,12 @@ export interface SpoolOptions {
   leaseMs?: number;
   /** Largest payload accepted, in bytes of JSON. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * Deepest nesting of arrays and objects in a payload (and, one level more
+   * for the wrapper, in an HTTP request body). Deeper is refused with
+   * INVALID_PAYLOAD naming the depth. Default 64.
+   */
+  maxJsonDepth?: number;
   /** Injected clock, for tests. */
   clock?: Clock;
   /** Injected randomness for backoff jitter, for tests. */
@@ -82,6 +88,7 @@ export class Spool {
   readonly logger: Logger;
   readonly leaseMs: number;
   readonly maxPayloadBytes: number;
+  readonly maxJsonDepth: number;
   readonly #random: (() => number) | undefined;
   readonly #workers = new Set<SpoolWorker>();
   /** Schedules defined through this Spool, to refuse a second, different definition of a name. */
@@ -95,6 +102,7 @@ export class Spool {
     this.workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
     this.#random = options.random;
   }
 
@@ -121,7 +129,7 @@ export class Spool {
   async enqueueMany(items: Array<{ type: string; payload: unknown; options?: EnqueueOptions }>): Promise<EnqueueResult[]> {
     this.#checkOpen();
     const now = this.clock.now();
-    const runs = newJobRuns(this.types, items, { now, maxPayloadBytes: this.maxPayloadBytes });
+    const runs = newJobRuns(this.types, items, { now, maxPayloadBytes: this.maxPayloadBytes, maxJsonDepth: this.maxJsonDepth });
     const results = await this.store.insertJobs(runs, now);
     let earliest: number | null = null;
     let ready = false;
@@ -242,7 +250,7 @@ export class Spool {
   async schedule(name: string, cron: string, options: ScheduleOptions): Promise<void> {
     this.#checkOpen();
     const now = this.clock.now();
-    const { spec, times } = validateSchedule(name, cron, options, { now, maxPayloadBytes: this.maxPayloadBytes });
+    const { spec, times } = validateSchedule(name, cron, options, { now, maxPayloadBytes: this.maxPayloadBytes, maxJsonDepth: this.maxJsonDepth });
     const known = this.#schedules.get(spec.name);
     if (known && !sameSchedule(known, spec)) {
       throw new SpoolError(
@@ -390,10 +398,7 @@ function describeSchedule(spec: ScheduleSpec): string {
 }
 
 function checkQueueName(name: unknown): string {
-  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
-    throw new SpoolError("INVALID_OPTIONS", `queue name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
-  }
-  return name;
+  return checkName(name, "queue name");
 }
 
 /**
@@ -405,7 +410,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   if (typeof options?.url !== "string" || options.url.length === 0) {
     throw new SpoolError("INVALID_CONFIG", `createSpool needs a database url, got ${JSON.stringify(options?.url)}`);
   }
-  for (const key of ["leaseMs", "maxPayloadBytes"] as const) {
+  for (const key of ["leaseMs", "maxPayloadBytes", "maxJsonDepth"] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
       throw new SpoolError("INVALID_CONFIG", `${key} must be a positive integer, got ${JSON.stringify(value)}`);
