@@ -17,6 +17,8 @@ export type SpoolErrorCode =
   | "LEASE_LOST"
   | "DATABASE_BUSY"
   | "DATABASE_UNAVAILABLE"
+  | "STORAGE_FULL"
+  | "DATABASE_CORRUPT"
   | "CLOSED";
 
 /** The one error class Spool throws. `code` is stable; `message` names the bad value. */

@@ -57,12 +57,8 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       method: "GET",
       path: "/health",
       handler: async () => {
-        try {
-          await spool.store.ping();
-          return json({ status: "ok", workerId: spool.workerId, database: "ok" });
-        } catch (error) {
-          return json({ status: "unavailable", workerId: spool.workerId, database: "unreachable", error: (error as Error).message }, 503);
-        }
+        const health = await spool.health();
+        return json(health, health.status === "ok" ? 200 : 503);
       },
     },
     {

@@ -12,6 +12,7 @@ import { Completer } from "./completer.ts";
 import { Cron } from "./cron.ts";
 import { Executor } from "./executor.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import type { ServiceHealth } from "./loop.ts";
 import { Producer } from "./producer.ts";
 import { Promoter } from "./promoter.ts";
 import { Reaper } from "./reaper.ts";
@@ -111,6 +112,11 @@ export class SpoolWorker {
       queues: this.#options.queues ?? "all",
       types: this.#options.types.names(),
     });
+  }
+
+  /** Each service's failure tracking: failing or not, since when, the last error. */
+  health(): ServiceHealth[] {
+    return [this.producer, this.completer, this.heartbeat, this.promoter, this.cron, this.reaper, this.ager].map((s) => s.health);
   }
 
   get stopped(): boolean {
