@@ -138,7 +138,7 @@ export class Store {
    * damaged page in the middle of the table is found only by reading it.
    */
   async probeJobs(): Promise<void> {
-    await this.db.execute("SELECT id FROM jobs ORDER BY id DESC LIMIT 1");
+    await this.db.execute("SELECT id FROM spool_jobs ORDER BY id DESC LIMIT 1");
   }
   /**
    * Runs SQLite's `PRAGMA quick_check` on a local file of at most `maxBytes`
