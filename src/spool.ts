@@ -377,6 +377,7 @@ export class Spool {
       queues,
       leaseMs: this.leaseMs,
       maxPayloadBytes: this.maxPayloadBytes,
+      maxJsonDepth: this.maxJsonDepth,
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
       newToken: newLeaseToken,

@@ -23,6 +23,8 @@ export interface ExecutorOptions {
   clock: Clock;
   logger: Logger;
   maxPayloadBytes: number;
+  /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
+  maxJsonDepth?: number;
   random?: () => number;
   /** Renews one job's lease now; used by ctx.heartbeat(). */
   renewLease?: (id: string) => Promise<void>;
@@ -95,6 +97,7 @@ export class Executor {
             newJobRow(types, type, payload, options, {
               now: clock.now(),
               maxPayloadBytes: this.#options.maxPayloadBytes,
+              maxJsonDepth: this.#options.maxJsonDepth,
               parentId: job.id,
               parentWorkflowId: job.workflowId,
             }),

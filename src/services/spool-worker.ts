@@ -27,6 +27,8 @@ export interface SpoolWorkerOptions {
   queues: string[] | null;
   leaseMs: number;
   maxPayloadBytes: number;
+  /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
+  maxJsonDepth?: number;
   minPollMs?: number;
   maxPollMs?: number;
   newToken: () => string;
@@ -62,6 +64,7 @@ export class SpoolWorker {
       clock,
       logger,
       maxPayloadBytes: options.maxPayloadBytes,
+      maxJsonDepth: options.maxJsonDepth,
       random: options.random,
       renewLease: async (id) => {
         await this.heartbeat.runOnce(clock.now(), id);

@@ -70,6 +70,22 @@ describe("JSON depth", () => {
     await expect(spool.schedule("deep-tick", "@daily", { type: "deep", payload: [[[[1]]]] })).rejects.toMatchObject({ code: "INVALID_PAYLOAD" });
   });
 
+  it("applies maxJsonDepth to jobs a handler enqueues through ctx.enqueue", async () => {
+    const { spool } = await setup({ maxJsonDepth: 3 });
+    spool.define("parent", (_payload, ctx) => {
+      ctx.enqueue("child", [[[[1]]]]);
+    }, { maxAttempts: 1 });
+    const { id } = await spool.enqueue("parent", null);
+    const worker = await spool.start({ http: false, minPollMs: 5, maxPollMs: 50 });
+    cleanups.unshift(() => worker.stop({ graceMs: 0 }));
+    const job = await waitFor("the parent to be dead", async () => {
+      const read = await spool.getJob(id);
+      return read?.status === "dead" ? read : null;
+    });
+    expect(job.history[0]!.error).toContain("more than 3 levels deep");
+    expect(await spool.countJobs()).toMatchObject({ pending: 0, scheduled: 0 });
+  });
+
   it("refuses a maxJsonDepth that is not a positive integer", async () => {
     await expect(openSpool({ maxJsonDepth: 0 })).rejects.toMatchObject({ code: "INVALID_CONFIG", message: expect.stringContaining("maxJsonDepth") });
   });
