@@ -16,6 +16,8 @@ export interface WorkerConfig {
   leaseMs: number;
   queues: string[] | undefined;
   logLevel: LogLevel;
+  /** SPOOL_MAX_JSON_DEPTH: deepest nesting of a payload, 1-1000. Default 64. */
+  maxJsonDepth: number;
 }
 
 export const DEFAULT_DATABASE_URL = "file:./data/spool.db";
@@ -57,5 +59,6 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     leaseMs: integer(env, "SPOOL_LEASE_MS", 30_000, 100, 24 * 60 * 60 * 1000),
     queues,
     logLevel,
+    maxJsonDepth: integer(env, "SPOOL_MAX_JSON_DEPTH", 64, 1, 1000),
   };
 }

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       authToken: config.authToken,
       logger,
       leaseMs: config.leaseMs,
+      maxJsonDepth: config.maxJsonDepth,
       workerId: `${hostName()}:${processId()}`,
     });
     for (const [type, { handler, ...options }] of Object.entries(definition.jobs)) {

@@ -13,6 +13,7 @@ describe("loadConfig", () => {
       leaseMs: 30_000,
       queues: undefined,
       logLevel: "info",
+      maxJsonDepth: 64,
     });
     expect(DEFAULT_DATABASE_URL).toBe("file:./data/spool.db");
   });
@@ -29,6 +30,7 @@ describe("loadConfig", () => {
         SPOOL_LEASE_MS: "5000",
         SPOOL_QUEUES: "mail, billing",
         SPOOL_LOG_LEVEL: "debug",
+        SPOOL_MAX_JSON_DEPTH: "128",
       }),
     ).toEqual({
       databaseUrl: "libsql://db.example.turso.io",
@@ -40,6 +42,7 @@ describe("loadConfig", () => {
       leaseMs: 5000,
       queues: ["mail", "billing"],
       logLevel: "debug",
+      maxJsonDepth: 128,
     });
   });
 
@@ -51,5 +54,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SPOOL_DATABASE_URL: "postgres://x" })).toThrow(/SPOOL_DATABASE_URL="postgres:\/\/x"/);
     expect(() => loadConfig({ SPOOL_LOG_LEVEL: "loud" })).toThrow(/SPOOL_LOG_LEVEL/);
     expect(() => loadConfig({ SPOOL_LEASE_MS: "-1" })).toThrow(/SPOOL_LEASE_MS/);
+    expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "0" })).toThrow(/SPOOL_MAX_JSON_DEPTH="0"/);
+    expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "deep" })).toThrow(/SPOOL_MAX_JSON_DEPTH/);
   });
 });

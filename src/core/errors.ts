@@ -17,6 +17,8 @@ export type SpoolErrorCode =
   | "LEASE_LOST"
   | "DATABASE_BUSY"
   | "DATABASE_UNAVAILABLE"
+  | "STORAGE_FULL"
+  | "DATABASE_CORRUPT"
   | "CLOSED";
 
 /** The one error class Spool throws. `code` is stable; `message` names the bad value. */
@@ -55,4 +57,31 @@ export function toError(thrown: unknown): Error {
   } catch {
     return new Error(`non-error thrown: ${String(thrown)}`);
   }
+}
+
+/**
+ * How much of a handler's error message, and separately of its stack, is
+ * stored with an attempt: 8 KiB of UTF-8 each. A message of megabytes (a
+ * whole response body, say) would otherwise be stored three times over, in
+ * the attempt history, `last_error` and the stack.
+ */
+export const MAX_ERROR_TEXT_BYTES = 8 * 1024;
+
+const utf8 = new TextEncoder();
+
+/**
+ * `text` cut to at most `maxBytes` bytes of UTF-8 (default 8 KiB), never
+ * inside a character, with a note saying how long it was. Short text comes
+ * back as it is.
+ */
+export function boundErrorText(text: string, maxBytes: number = MAX_ERROR_TEXT_BYTES): string {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no encoding
+  if (text.length * 3 <= maxBytes) return text;
+  const bytes = utf8.encode(text);
+  if (bytes.byteLength <= maxBytes) return text;
+  const note = ` ... [cut: ${bytes.byteLength} bytes in all]`;
+  let end = Math.max(0, maxBytes - note.length);
+  // step back off UTF-8 continuation bytes so no character is split
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end)) + note;
 }

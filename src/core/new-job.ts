@@ -12,6 +12,8 @@ import { encodePayload } from "./payload.ts";
 export interface NewJobContext {
   now: number;
   maxPayloadBytes: number;
+  /** Deepest nesting of a payload. Default DEFAULT_MAX_JSON_DEPTH (64). */
+  maxJsonDepth?: number;
   parentId?: string | null;
   parentWorkflowId?: string | null;
   scheduleName?: string | null;
@@ -23,7 +25,7 @@ export function newJobRow(types: JobTypes, type: unknown, payload: unknown, opti
   const checkedType = checkJobType(type);
   const typeOptions = types.options(checkedType);
   const resolved = resolveEnqueueOptions(options, typeOptions, context.now);
-  const encoded = encodePayload(payload, context.maxPayloadBytes);
+  const encoded = encodePayload(payload, context.maxPayloadBytes, "payload", context.maxJsonDepth);
   return {
     type: checkedType,
     queue: resolved.queue,
@@ -70,7 +72,7 @@ export function newJobRuns(types: JobTypes, items: unknown, context: NewJobConte
     }
     try {
       if (run !== null && item.type === runType && item.options === runOptions) {
-        run.payloads.push(encodePayload(item.payload, context.maxPayloadBytes));
+        run.payloads.push(encodePayload(item.payload, context.maxPayloadBytes, "payload", context.maxJsonDepth));
         continue;
       }
       const row = newJobRow(types, item.type, item.payload, item.options, context);

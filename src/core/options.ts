@@ -88,14 +88,29 @@ function checkInteger(value: unknown, label: string, min: number): number {
   return value;
 }
 
-function checkName(value: unknown, label: string): string {
+// C0 controls (NUL among them), DEL and C1 controls. A NUL in particular is
+// stored whole but read back cut at the NUL by SQLite's text functions and some
+// drivers, so two distinct keys would read back as one.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * The one check for a free-form name (queue, idempotency key, workflow id):
+ * 1-200 characters, none of them a control character. Throws INVALID_OPTIONS
+ * naming `label` and the value (escaped, so the control character shows).
+ */
+export function checkName(value: unknown, label: string): string {
   if (typeof value !== "string" || value.length === 0 || value.length > 200) {
     fail(`${label} must be a non-empty string of at most 200 characters, got ${describe(value)}`);
+  }
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control) {
+    const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    fail(`${label} must not contain control characters, got ${describe(value)} with ${code} at index ${control.index}`);
   }
   return value;
 }
 
-/** Throws INVALID_OPTIONS unless `type` is a usable job type name. */
+/** Throws INVALID_OPTIONS unless `type` is a usable job type name (its character set leaves out control characters). */
 export function checkJobType(type: unknown): string {
   if (typeof type !== "string" || !/^[A-Za-z0-9_.:\-/]{1,200}$/.test(type)) {
     fail(`job type must be 1-200 letters, digits or _.:-/, got ${describe(type)}`);

@@ -148,7 +148,7 @@ export function validateSchedule(
   name: unknown,
   cron: unknown,
   options: unknown,
-  context: { now: number; maxPayloadBytes?: number },
+  context: { now: number; maxPayloadBytes?: number; maxJsonDepth?: number },
 ): { spec: ScheduleSpec; times: CronTimes } {
   const checkedName = checkScheduleName(name);
   const label = `schedule ${JSON.stringify(checkedName)}`;
@@ -193,7 +193,7 @@ export function validateSchedule(
     if (error instanceof SpoolError) throw new SpoolError(error.code, `${label}: ${error.message}`, { cause: error });
     throw error;
   }
-  const payload = encodePayload(o.payload === undefined ? null : o.payload, context.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, `payload of ${label}`);
+  const payload = encodePayload(o.payload === undefined ? null : o.payload, context.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, `payload of ${label}`, context.maxJsonDepth);
   return {
     spec: {
       name: checkedName,

@@ -2,15 +2,17 @@
  * The built-in routes: health, jobs, queues, schedules. Validation yields facts; each
  * handler picks the status.
  */
+import { SpoolError } from "../core/errors.ts";
+import { jsonTextDepth } from "../core/payload.ts";
 import { isJobStatus } from "../core/states.ts";
 import type { Spool } from "../spool.ts";
-import { errorResponse, json } from "./responses.ts";
+import { errorResponse, json, spoolErrorResponse } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
 
 type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
 
 /** Reads a JSON object body, or says in a 400/413 what is wrong with it. */
-async function readJsonObject(request: Request, maxBytes: number): Promise<BodyResult> {
+async function readJsonObject(request: Request, maxBytes: number, maxDepth: number): Promise<BodyResult> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) {
     return { ok: false, response: errorResponse(413, "BODY_TOO_LARGE", `request body is ${declared} bytes, over the limit of ${maxBytes}`) };
@@ -20,6 +22,8 @@ async function readJsonObject(request: Request, maxBytes: number): Promise<BodyR
     return { ok: false, response: errorResponse(413, "BODY_TOO_LARGE", `request body is over the limit of ${maxBytes} bytes`) };
   }
   if (text.trim() === "") return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body is empty; send a JSON object") };
+  const depthError = bodyDepthError(text, maxDepth);
+  if (depthError) return { ok: false, response: spoolErrorResponse(depthError) };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -32,6 +36,20 @@ async function readJsonObject(request: Request, maxBytes: number): Promise<BodyR
   return { ok: true, value: value as Record<string, unknown> };
 }
 
+/**
+ * Measured before JSON.parse, whose recursion a deep enough body would
+ * exhaust on some runtimes. The body wraps the payload in one object, so it
+ * may nest one level more than a payload.
+ */
+function bodyDepthError(text: string, maxPayloadDepth: number): SpoolError | null {
+  const limit = maxPayloadDepth + 1;
+  if (jsonTextDepth(text, limit) <= limit) return null;
+  return new SpoolError(
+    "INVALID_PAYLOAD",
+    `request body nests arrays and objects more than ${limit} levels deep; a payload may nest at most ${maxPayloadDepth} levels`,
+  );
+}
+
 export function apiRoutes(spool: Spool): RouteDefinition[] {
   const bodyLimit = spool.maxPayloadBytes + 64 * 1024;
   return [
@@ -39,19 +57,15 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       method: "GET",
       path: "/health",
       handler: async () => {
-        try {
-          await spool.store.ping();
-          return json({ status: "ok", workerId: spool.workerId, database: "ok" });
-        } catch (error) {
-          return json({ status: "unavailable", workerId: spool.workerId, database: "unreachable", error: (error as Error).message }, 503);
-        }
+        const health = await spool.health();
+        return json(health, health.status === "ok" ? 200 : 503);
       },
     },
     {
       method: "POST",
       path: "/jobs",
       handler: async (request) => {
-        const body = await readJsonObject(request, bodyLimit);
+        const body = await readJsonObject(request, bodyLimit, spool.maxJsonDepth);
         if (!body.ok) return body.response;
         const { type, payload, ...options } = body.value;
         if (type === undefined) return errorResponse(400, "INVALID_BODY", 'request body needs "type", the job type to enqueue');

@@ -26,6 +26,9 @@ const STATUS_OF_CODE: Partial<Record<SpoolErrorCode, number>> = {
   DUPLICATE_SCHEDULE: 409,
   DATABASE_BUSY: 503,
   DATABASE_UNAVAILABLE: 503,
+  // 507 Insufficient Storage: the request was fine, the store has no room for it
+  STORAGE_FULL: 507,
+  DATABASE_CORRUPT: 503,
   CLOSED: 503,
 };
 

@@ -10,6 +10,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { ClaimRequest, Outcome, Store } from "../store/store.ts";
+import { FailureTracker, type ServiceHealth } from "./loop.ts";
 
 export interface CompleterOptions {
   store: Store;
@@ -31,11 +32,17 @@ export class Completer {
   #flushing: Promise<void> | null = null;
   /** The one write in progress; writes never overlap, so outcomes land in order. */
   #writing: Promise<unknown> | null = null;
-  #failing = false;
+  readonly #failures: FailureTracker;
   #abandoned = false;
 
   constructor(options: CompleterOptions) {
     this.#options = options;
+    this.#failures = new FailureTracker("completer", options.logger, "completer could not write outcomes; retrying");
+  }
+
+  /** Whether writes of outcomes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#failures.health;
   }
 
   /** Number of outcomes not yet written. */
@@ -86,10 +93,7 @@ export class Completer {
       this.#writing = null;
     }
     // the write that ends a fault may be the producer's, not the flush loop's
-    if (this.#failing) {
-      this.#failing = false;
-      this.#options.logger.info("completer recovered", { service: "completer" });
-    }
+    this.#failures.succeeded();
     const written = result instanceof Set ? result : result.written;
     for (const pending of batch) pending.resolve(written.has(pending.outcome.id));
     return result;
@@ -107,7 +111,7 @@ export class Completer {
   }
 
   async #flush(): Promise<void> {
-    const { clock, logger } = this.#options;
+    const { clock } = this.#options;
     let backoff = 50;
     try {
       // Wait one turn of the event loop first: outcomes of jobs that finished
@@ -119,10 +123,7 @@ export class Completer {
           await this.runOnce(clock.now());
           backoff = 50;
         } catch (error) {
-          if (!this.#failing) {
-            this.#failing = true;
-            logger.error("completer could not write outcomes; retrying", { service: "completer", error: (error as Error).message });
-          }
+          this.#failures.failed(error, clock.now());
           await clock.sleep(backoff);
           backoff = Math.min(backoff * 2, 5000);
         }

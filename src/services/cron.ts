@@ -15,7 +15,7 @@ import type { Logger } from "../core/logger.ts";
 import { newJobRow } from "../core/new-job.ts";
 import { type CronTimes, compileCron, dueTicks } from "../core/schedule.ts";
 import type { ScheduleRecord, Store } from "../store/store.ts";
-import { ServiceLoop } from "./loop.ts";
+import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface CronOptions {
   store: Store;
@@ -52,6 +52,11 @@ export class Cron {
   /** Starts the loop; idempotent. */
   start(): void {
     this.#loop.start();
+  }
+
+  /** Whether this service's passes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#loop.health;
   }
 
   /** Stops after the pass in progress; idempotent and awaitable. */

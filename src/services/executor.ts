@@ -5,7 +5,7 @@
  */
 import { type Backoff, retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
-import { SpoolError, isPermanentError, toError } from "../core/errors.ts";
+import { SpoolError, boundErrorText, isPermanentError, toError } from "../core/errors.ts";
 import type { ClaimedJob, NewJobRow } from "../core/job.ts";
 import type { JobContext, JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
@@ -23,6 +23,8 @@ export interface ExecutorOptions {
   clock: Clock;
   logger: Logger;
   maxPayloadBytes: number;
+  /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
+  maxJsonDepth?: number;
   random?: () => number;
   /** Renews one job's lease now; used by ctx.heartbeat(). */
   renewLease?: (id: string) => Promise<void>;
@@ -95,6 +97,7 @@ export class Executor {
             newJobRow(types, type, payload, options, {
               now: clock.now(),
               maxPayloadBytes: this.#options.maxPayloadBytes,
+              maxJsonDepth: this.#options.maxJsonDepth,
               parentId: job.id,
               parentWorkflowId: job.workflowId,
             }),
@@ -166,8 +169,8 @@ export class Executor {
       return make("completed", "completed", null, null, null);
     }
     const error = result.error;
-    const message = error.message || error.name;
-    const stack = error.stack ?? null;
+    const message = boundErrorText(String(error.message || error.name));
+    const stack = typeof error.stack === "string" ? boundErrorText(error.stack) : null;
     if (entry.stopReason === "cancelled") {
       assertTransition("running", "cancelled", "cancel");
       return make("cancelled", "failed", message, stack, null);

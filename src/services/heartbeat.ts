@@ -8,7 +8,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
 import type { Executor } from "./executor.ts";
-import { ServiceLoop } from "./loop.ts";
+import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface HeartbeatOptions {
   store: Store;
@@ -33,6 +33,11 @@ export class Heartbeat {
 
   start(): void {
     this.#loop.start();
+  }
+
+  /** Whether this service's passes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#loop.health;
   }
 
   stop(): Promise<void> {

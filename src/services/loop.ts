@@ -7,6 +7,65 @@
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 
+/** What a service's failure tracking says about it now. */
+export interface ServiceHealth {
+  service: string;
+  /** True while its passes fail; false once one succeeds again. */
+  failing: boolean;
+  /** When the current run of failures began (epoch ms), or null while healthy. */
+  since: number | null;
+  /** The message of the latest failure, kept after recovery; null when it never failed. */
+  lastError: string | null;
+  /** When the latest failure happened (epoch ms), or null. */
+  lastErrorAt: number | null;
+}
+
+/**
+ * A service's run of failures: one error line when it starts failing, one
+ * info line when it recovers, and the last error and since when in between,
+ * for the health check.
+ */
+export class FailureTracker {
+  readonly #name: string;
+  readonly #logger: Logger;
+  readonly #failingMessage: string;
+  #since: number | null = null;
+  #lastError: string | null = null;
+  #lastErrorAt: number | null = null;
+
+  /** `failingMessage` is the error line logged when a run of failures starts. */
+  constructor(name: string, logger: Logger, failingMessage = `${name} failed; retrying with backoff`) {
+    this.#name = name;
+    this.#logger = logger;
+    this.#failingMessage = failingMessage;
+  }
+
+  get failing(): boolean {
+    return this.#since !== null;
+  }
+
+  /** Records a failure at `now`; logs only the first of a run. */
+  failed(error: unknown, now: number): void {
+    const message = (error as Error)?.message ?? String(error);
+    this.#lastError = message;
+    this.#lastErrorAt = now;
+    if (this.#since !== null) return;
+    this.#since = now;
+    this.#logger.error(this.#failingMessage, { service: this.#name, error: message });
+  }
+
+  /** Records a success; logs the recovery when it ends a run of failures. */
+  succeeded(): void {
+    if (this.#since === null) return;
+    this.#since = null;
+    this.#logger.info(`${this.#name} recovered`, { service: this.#name });
+  }
+
+  get health(): ServiceHealth {
+    return { service: this.#name, failing: this.#since !== null, since: this.#since, lastError: this.#lastError, lastErrorAt: this.#lastErrorAt };
+  }
+}
+
 export interface LoopOptions {
   name: string;
   clock: Clock;
@@ -30,12 +89,18 @@ export class ServiceLoop {
   #wakeRequested = false;
   #sleeper: AbortController | null = null;
   #done: Promise<void> | null = null;
-  #failing = false;
+  readonly #failures: FailureTracker;
   #errorBackoff = 0;
   #lastYield = 0;
 
   constructor(options: LoopOptions) {
     this.#options = options;
+    this.#failures = new FailureTracker(options.name, options.logger);
+  }
+
+  /** Whether passes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#failures.health;
   }
 
   get running(): boolean {
@@ -63,27 +128,21 @@ export class ServiceLoop {
   }
 
   async #loop(): Promise<void> {
-    const { clock, logger, name } = this.#options;
+    const { clock } = this.#options;
     while (this.#running) {
       this.#wakeRequested = false;
       let waitMs: number;
       try {
         waitMs = await this.#options.runOnce(clock.now());
-        if (this.#failing) {
-          this.#failing = false;
-          logger.info(`${name} recovered`, { service: name });
-        }
+        this.#failures.succeeded();
         this.#errorBackoff = 0;
       } catch (error) {
-        if (!this.#failing) {
-          this.#failing = true;
-          logger.error(`${name} failed; retrying with backoff`, { service: name, error: (error as Error)?.message ?? String(error) });
-        }
+        this.#failures.failed(error, clock.now());
         this.#errorBackoff = Math.min(Math.max(this.#errorBackoff * 2, 50), this.#options.maxErrorBackoffMs ?? 5000);
         waitMs = this.#errorBackoff;
       }
       if (!this.#running) break;
-      if ((this.#wakeRequested && !this.#failing) || waitMs <= 0) {
+      if ((this.#wakeRequested && !this.#failures.failing) || waitMs <= 0) {
         // Passes that resolve without I/O chain as microtasks and would starve
         // timers and sockets; give the event loop a turn every few ms.
         if (clock.now() - this.#lastYield > YIELD_EVERY_MS) {

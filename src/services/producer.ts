@@ -8,7 +8,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Completer } from "./completer.ts";
 import type { Executor } from "./executor.ts";
-import { ServiceLoop } from "./loop.ts";
+import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface ProducerOptions {
   executor: Executor;
@@ -60,6 +60,11 @@ export class Producer {
   /** Something may be ready: claim now instead of at the next poll. */
   wake(): void {
     this.#loop.wake();
+  }
+
+  /** Whether this service's passes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#loop.health;
   }
 
   /** Stops claiming; running jobs go on (see `settle`). */

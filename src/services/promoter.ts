@@ -7,7 +7,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
-import { ServiceLoop } from "./loop.ts";
+import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface PromoterOptions {
   store: Store;
@@ -31,6 +31,11 @@ export class Promoter {
 
   start(): void {
     this.#loop.start();
+  }
+
+  /** Whether this service's passes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#loop.health;
   }
 
   stop(): Promise<void> {

@@ -13,7 +13,7 @@ import type { Logger } from "../core/logger.ts";
 import { assertTransition } from "../core/states.ts";
 import type { Outcome, Store } from "../store/store.ts";
 import type { Completer } from "./completer.ts";
-import { ServiceLoop } from "./loop.ts";
+import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface ReaperOptions {
   store: Store;
@@ -48,6 +48,11 @@ export class Reaper {
 
   start(): void {
     this.#loop.start();
+  }
+
+  /** Whether this service's passes are failing now, since when, and the last error. */
+  get health(): ServiceHealth {
+    return this.#loop.health;
   }
 
   stop(): Promise<void> {

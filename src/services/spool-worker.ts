@@ -12,6 +12,7 @@ import { Completer } from "./completer.ts";
 import { Cron } from "./cron.ts";
 import { Executor } from "./executor.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import type { ServiceHealth } from "./loop.ts";
 import { Producer } from "./producer.ts";
 import { Promoter } from "./promoter.ts";
 import { Reaper } from "./reaper.ts";
@@ -26,6 +27,8 @@ export interface SpoolWorkerOptions {
   queues: string[] | null;
   leaseMs: number;
   maxPayloadBytes: number;
+  /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
+  maxJsonDepth?: number;
   minPollMs?: number;
   maxPollMs?: number;
   newToken: () => string;
@@ -61,6 +64,7 @@ export class SpoolWorker {
       clock,
       logger,
       maxPayloadBytes: options.maxPayloadBytes,
+      maxJsonDepth: options.maxJsonDepth,
       random: options.random,
       renewLease: async (id) => {
         await this.heartbeat.runOnce(clock.now(), id);
@@ -111,6 +115,11 @@ export class SpoolWorker {
       queues: this.#options.queues ?? "all",
       types: this.#options.types.names(),
     });
+  }
+
+  /** Each service's failure tracking: failing or not, since when, the last error. */
+  health(): ServiceHealth[] {
+    return [this.producer, this.completer, this.heartbeat, this.promoter, this.cron, this.reaper, this.ager].map((s) => s.health);
   }
 
   get stopped(): boolean {

@@ -175,7 +175,11 @@ export class Database {
   }
 
   async #retryWhileBusy<T>(operation: () => Promise<T>): Promise<T> {
-    await this.#checkFile();
+    try {
+      await this.#checkFile();
+    } catch (error) {
+      throw storageError(error);
+    }
     const deadline = this.#clock.now() + this.#busyRetryMs;
     let retries = 0;
     let wait = 1;
@@ -186,7 +190,7 @@ export class Database {
       } catch (error) {
         // a reconnect for another caller closed the connection before this operation ran a statement
         const closedUnderUs = (error as { code?: unknown })?.code === "CLIENT_CLOSED" && !this.#client.closed && this.#reconnects !== reconnects;
-        if (!closedUnderUs && !isBusy(error)) throw error;
+        if (!closedUnderUs && !isBusy(error)) throw storageError(error);
         if (!closedUnderUs) await this.#dropFailedStatements();
         if (this.#clock.now() + wait > deadline) {
           throw new SpoolError("DATABASE_BUSY", `database ${this.url} stayed locked by another process for ${this.#busyRetryMs} ms`, {
@@ -202,6 +206,55 @@ export class Database {
       }
     }
   }
+}
+
+/**
+ * `PRAGMA quick_check` on a local file of at most `maxBytes` (page_count x
+ * page_size): throws DATABASE_CORRUPT naming `name` and what SQLite found when
+ * the file is damaged. Returns true when it checked, false when it skipped a
+ * server database, a memory database or a larger file.
+ */
+export async function quickCheck(db: Database, maxBytes: number, name: string): Promise<boolean> {
+  if (!db.isLocalFile || db.url === "file::memory:") return false;
+  let findings: string[];
+  try {
+    const [pages] = (await db.execute("PRAGMA page_count")).rows;
+    const [size] = (await db.execute("PRAGMA page_size")).rows;
+    if (Number(pages?.page_count ?? 0) * Number(size?.page_size ?? 0) > maxBytes) return false;
+    findings = (await db.execute("PRAGMA quick_check")).rows.map((row) => String(Object.values(row)[0]));
+  } catch (error) {
+    const mapped = storageError(error);
+    if (!(mapped instanceof SpoolError) || mapped.code !== "DATABASE_CORRUPT") throw mapped;
+    findings = [(error as Error).message];
+  }
+  if (findings.length === 1 && findings[0] === "ok") return true;
+  const shown = findings.slice(0, 3).join("; ") + (findings.length > 3 ? `; and ${findings.length - 3} more` : "");
+  throw new SpoolError("DATABASE_CORRUPT", `database file ${name} is corrupt (quick_check: ${shown}); restore it from a backup`);
+}
+
+/**
+ * A database error that says the storage itself failed, as the SpoolError
+ * callers can act on: SQLITE_FULL (disk full, or the file at its size limit)
+ * becomes STORAGE_FULL, SQLITE_CORRUPT and SQLITE_NOTADB become
+ * DATABASE_CORRUPT, SQLITE_IOERR and SQLITE_CANTOPEN become
+ * DATABASE_UNAVAILABLE. Any other error comes back as it was. Messages leave
+ * out the file's path: they may reach an HTTP answer.
+ */
+export function storageError(error: unknown): unknown {
+  if (error instanceof SpoolError) return error;
+  const e = error as { code?: unknown; extendedCode?: unknown; message?: unknown };
+  const code = [e?.code, e?.extendedCode].map((c) => String(c ?? "")).find((c) => c.startsWith("SQLITE_")) ?? "";
+  const detail = typeof e?.message === "string" ? e.message : String(error);
+  if (code.startsWith("SQLITE_FULL")) {
+    return new SpoolError("STORAGE_FULL", `the database has no room to write (${detail}); free disk space or raise its size limit`, { cause: error });
+  }
+  if (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB")) {
+    return new SpoolError("DATABASE_CORRUPT", `the database file is corrupt (${detail}); restore it from a backup`, { cause: error });
+  }
+  if (code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN")) {
+    return new SpoolError("DATABASE_UNAVAILABLE", `the database cannot be read or written (${detail})`, { cause: error });
+  }
+  return error;
 }
 
 /** SQLITE_BUSY and SQLITE_LOCKED mean "someone else holds the lock": nothing ran, retrying is safe. */

@@ -10,7 +10,7 @@ import type { JobStatus } from "../core/states.ts";
 import { type ClaimRequest, claimJobs } from "./claim-jobs.ts";
 import { type CompleteAndClaimResult, completeAndClaim } from "./complete-and-claim.ts";
 import { type Outcome, completeJobs } from "./complete-jobs.ts";
-import { Database, type DatabaseOptions } from "./database.ts";
+import { Database, type DatabaseOptions, quickCheck } from "./database.ts";
 import { type InsertResult, insertJobs } from "./insert-jobs.ts";
 import { type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
 import { type ManageResult, cancelJob, replayDeadJobs, replayJob } from "./manage-jobs.ts";
@@ -131,6 +131,22 @@ export class Store {
   /** A cheap round trip that proves the database answers. */
   async ping(): Promise<void> {
     await this.db.execute("SELECT 1");
+  }
+  /**
+   * A cheap read of the jobs table (its newest row, through the table's own
+   * b-tree), which fails when the table's root or last pages are damaged. A
+   * damaged page in the middle of the table is found only by reading it.
+   */
+  async probeJobs(): Promise<void> {
+    await this.db.execute("SELECT id FROM spool_jobs ORDER BY id DESC LIMIT 1");
+  }
+  /**
+   * Runs SQLite's `PRAGMA quick_check` on a local file of at most `maxBytes`
+   * and throws DATABASE_CORRUPT naming `name` when it finds damage. Returns
+   * false without checking for a server database or a larger file.
+   */
+  async quickCheck(maxBytes: number, name: string): Promise<boolean> {
+    return quickCheck(this.db, maxBytes, name);
   }
   close(): void {
     this.db.close();
