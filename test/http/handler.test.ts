@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import { openSpool } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -10,8 +10,7 @@ afterEach(async () => {
 async function setup() {
   const opened = await openSpool();
   cleanups.push(opened.cleanup);
-  const app = createApp({
-    spool: opened.spool,
+  const app = createHandler(opened.spool, {
     routes: [(request) => (new URL(request.url).pathname === "/custom" ? new Response("mine", { status: 418 }) : undefined)],
   });
   const call = (method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
