@@ -4,7 +4,7 @@
  * worker process serves through this too.
  */
 import { SpoolError } from "./core/errors.ts";
-import { type Handler, type HandlerOptions, createHandler } from "./http/handler.ts";
+import { type Handler, type HandlerOptions, checkHandlerOptions, createHandler } from "./http/handler.ts";
 import { isLoopbackHostname } from "./http/host.ts";
 import { serveHttp } from "./runtime/serve.ts";
 import type { Spool } from "./spool.ts";
@@ -39,8 +39,7 @@ export async function serve(spool: Spool, options: ServeOptions = {}): Promise<S
   const hostname = options.hostname ?? DEFAULT_HOSTNAME;
   const port = options.port ?? DEFAULT_PORT;
   const handlerOptions = { ...options, hostname, port };
-  // the same checks the handler makes, before anything is bound
-  createHandler(spool, handlerOptions);
+  checkHandlerOptions(handlerOptions);
   if (options.allowUnauthenticated !== undefined && typeof options.allowUnauthenticated !== "boolean") {
     throw new SpoolError("INVALID_OPTIONS", `allowUnauthenticated must be true or false, got ${JSON.stringify(options.allowUnauthenticated)}`);
   }

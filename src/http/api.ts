@@ -5,12 +5,12 @@
  */
 import { isJobStatus } from "../core/states.ts";
 import type { Spool } from "../spool.ts";
-import { readJsonObject } from "./body.ts";
+import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
 
 export function apiRoutes(spool: Spool): RouteDefinition[] {
-  const bodyLimit = spool.maxPayloadBytes + 64 * 1024;
+  const bodyLimit = spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
   return [
     {
       method: "GET",

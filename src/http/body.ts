@@ -8,8 +8,8 @@ import { SpoolError } from "../core/errors.ts";
 import { jsonTextDepth } from "../core/payload.ts";
 import { errorResponse, spoolErrorResponse } from "./responses.ts";
 
-/** Default cap on a request body: the default 1 MiB payload plus room for the options around it. */
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024 + 64 * 1024;
+/** Room a request body gets beyond the largest payload, for the options around it. */
+export const BODY_OVERHEAD_BYTES = 64 * 1024;
 
 /** A refusal from the body checks: its status, code and message. */
 export interface BodyRefusal {

@@ -12,7 +12,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Spool } from "../spool.ts";
 import { type Tokens, type Verdict, TokenGuard, tokenProblem } from "./access.ts";
 import { apiRoutes } from "./api.ts";
-import { type BodyRefusal, type BoundedRequest, DEFAULT_MAX_BODY_BYTES, bodyTooLarge, boundBody, declaredSizeRefusal } from "./body.ts";
+import { type BodyRefusal, type BoundedRequest, BODY_OVERHEAD_BYTES, bodyTooLarge, boundBody, declaredSizeRefusal } from "./body.ts";
 import { corsHeaders, crossSiteReason, isSafeMethod, parseOrigin, preflightResponse } from "./cross-site.ts";
 import { type HostRules, hostCheck, isHostEntry } from "./host.ts";
 import { errorResponse, spoolErrorResponse } from "./responses.ts";
@@ -51,7 +51,7 @@ export interface HandlerOptions extends Tokens, HostRules {
   routes?: Route[];
   /** Origins (`https://app.example`) whose pages may call the API: they get CORS headers and pass the cross-site check. Default none. */
   corsOrigins?: readonly string[];
-  /** Largest request body, in bytes. Default 1 MiB + 64 KiB (the default payload limit plus room for options). */
+  /** Largest request body, in bytes. Default the Spool's `maxPayloadBytes` (1 MiB) + 64 KiB, room for the options around a payload. */
   maxBodyBytes?: number;
   /** Where refused requests and handler failures are logged (warn, error). Default: the Spool's logger. */
   logger?: Logger;
@@ -73,7 +73,7 @@ export interface Handler {
 export function createHandler(spool: Spool, options: HandlerOptions = {}): Handler {
   checkHandlerOptions(options);
   const logger: Logger = options.logger ?? spool.logger;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBodyBytes = options.maxBodyBytes ?? spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
   const router = new Router(apiRoutes(spool));
   const routes = options.routes ?? [];
   const publicRoutes = routes.filter(isPublic);
