@@ -1,7 +1,7 @@
 /**
  * The worker process: environment -> configuration -> jobs module -> Spool ->
- * HTTP handler served on the configured address -> start, and a graceful stop
- * on SIGTERM or SIGINT (exit 0). Started with
+ * start -> the HTTP handler served on the configured address, and a graceful
+ * stop on SIGTERM or SIGINT (exit 0). Started with
  * `bun run worker`, `deno task worker` or `node dist/worker.js`.
  */
 import { loadConfig } from "./config.ts";
