@@ -5,6 +5,9 @@
  */
 import { SpoolError } from "./core/errors.ts";
 import { type LogLevel, isLogLevel } from "./core/logger.ts";
+import { tokenProblem } from "./http/access.ts";
+import { parseOrigin } from "./http/cross-site.ts";
+import { isHostEntry, isLoopbackHostname } from "./http/host.ts";
 
 export interface WorkerConfig {
   databaseUrl: string;
@@ -18,6 +21,18 @@ export interface WorkerConfig {
   logLevel: LogLevel;
   /** SPOOL_MAX_JSON_DEPTH: deepest nesting of a payload, 1-1000. Default 64. */
   maxJsonDepth: number;
+  /** SPOOL_API_TOKEN: every route but GET /health and GET /metrics needs it. */
+  apiToken: string | undefined;
+  /** SPOOL_API_READ_TOKEN: reads every GET route, refused every mutation. */
+  readToken: string | undefined;
+  /** SPOOL_METRICS_TOKEN: GET /metrics needs it when set. */
+  metricsToken: string | undefined;
+  /** SPOOL_ALLOWED_HOSTS: Host names answered besides the loopback ones. */
+  allowedHosts: string[] | undefined;
+  /** SPOOL_CORS_ORIGINS: origins whose pages may call the API. */
+  corsOrigins: string[] | undefined;
+  /** SPOOL_ALLOW_UNAUTHENTICATED: bind a non-loopback address without SPOOL_API_TOKEN. */
+  allowUnauthenticated: boolean;
 }
 
 export const DEFAULT_DATABASE_URL = "file:./data/spool.db";
@@ -49,6 +64,28 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
   const queuesRaw = env.SPOOL_QUEUES?.trim();
   const queues = queuesRaw ? queuesRaw.split(",").map((q) => q.trim()).filter((q) => q.length > 0) : undefined;
   if (queuesRaw && queues!.length === 0) bad("SPOOL_QUEUES", queuesRaw, "expected a comma-separated list of queue names");
+  const apiToken = token(env, "SPOOL_API_TOKEN");
+  const readToken = token(env, "SPOOL_API_READ_TOKEN");
+  if (readToken !== undefined && apiToken === undefined) {
+    throw new SpoolError("INVALID_CONFIG", "SPOOL_API_READ_TOKEN is set without SPOOL_API_TOKEN: set both (without an API token every route is open anyway)");
+  }
+  if (readToken !== undefined && readToken === apiToken) {
+    throw new SpoolError("INVALID_CONFIG", "SPOOL_API_READ_TOKEN must differ from SPOOL_API_TOKEN");
+  }
+  const allowUnauthenticatedRaw = env.SPOOL_ALLOW_UNAUTHENTICATED?.trim() || "false";
+  if (allowUnauthenticatedRaw !== "true" && allowUnauthenticatedRaw !== "false") {
+    bad("SPOOL_ALLOW_UNAUTHENTICATED", allowUnauthenticatedRaw, "expected true or false");
+  }
+  const allowUnauthenticated = allowUnauthenticatedRaw === "true";
+  if (apiToken === undefined && !isLoopbackHostname(hostname) && !allowUnauthenticated) {
+    throw new SpoolError(
+      "INVALID_CONFIG",
+      `SPOOL_HOSTNAME=${JSON.stringify(hostname)} is not a loopback address and SPOOL_API_TOKEN is not set: anyone who reaches the port ` +
+        "could run, retry and cancel jobs. Set SPOOL_API_TOKEN, bind SPOOL_HOSTNAME=127.0.0.1, or set SPOOL_ALLOW_UNAUTHENTICATED=true",
+    );
+  }
+  const allowedHosts = list(env, "SPOOL_ALLOWED_HOSTS", (entry) => (isHostEntry(entry) ? entry.toLowerCase() : null), "host names, IP addresses or name:port");
+  const corsOrigins = list(env, "SPOOL_CORS_ORIGINS", parseOrigin, "origins like https://app.example");
   return {
     databaseUrl,
     authToken: env.SPOOL_AUTH_TOKEN || undefined,
@@ -60,5 +97,29 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     queues,
     logLevel,
     maxJsonDepth: integer(env, "SPOOL_MAX_JSON_DEPTH", 64, 1, 1000),
+    apiToken,
+    readToken,
+    metricsToken: token(env, "SPOOL_METRICS_TOKEN"),
+    allowedHosts,
+    corsOrigins,
+    allowUnauthenticated,
   };
+}
+
+function token(env: Record<string, string | undefined>, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const problem = tokenProblem(raw);
+  // the value itself is a secret: the message names only the variable
+  if (problem !== null) throw new SpoolError("INVALID_CONFIG", `${name} is unusable: ${problem}`);
+  return raw;
+}
+
+/** A comma-separated list, each entry checked (and normalised) by `parse`. */
+function list(env: Record<string, string | undefined>, name: string, parse: (entry: string) => string | null, expected: string): string[] | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const entries = raw.split(",").map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0) bad(name, raw, `expected a comma-separated list of ${expected}`);
+  return entries.map((entry) => parse(entry) ?? bad(name, raw, `${JSON.stringify(entry)} is not one of ${expected}`));
 }

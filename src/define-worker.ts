@@ -3,7 +3,7 @@
  */
 import type { JobDefinition } from "./core/job-types.ts";
 import type { ScheduleOptions } from "./core/schedule.ts";
-import type { Route } from "./http/app.ts";
+import type { Route } from "./http/handler.ts";
 
 /**
  * A cron schedule in a jobs module: the worker defines it with

@@ -14,5 +14,9 @@ export type { JobContext, JobDefinition, JobHandler } from "./core/job-types.ts"
 export type { JobStatus } from "./core/states.ts";
 export { createJsonLogger } from "./core/logger.ts";
 export type { Logger, LogLevel } from "./core/logger.ts";
-export type { Route } from "./http/app.ts";
+export { createHandler, publicRoute } from "./http/handler.ts";
+export type { Handler, HandlerOptions, Route } from "./http/handler.ts";
+export type { Access } from "./http/access.ts";
+export { serve } from "./serve.ts";
+export type { ServeOptions, SpoolServer } from "./serve.ts";
 export type { StopOptions } from "./services/spool-worker.ts";

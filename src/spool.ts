@@ -15,8 +15,6 @@ import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payloa
 import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
 import { type JobStatus, isJobStatus } from "./core/states.ts";
 import { fileIdentity } from "./runtime/files.ts";
-import { type HttpServer, serveHttp } from "./runtime/serve.ts";
-import { createApp, type Route } from "./http/app.ts";
 import type { ServiceHealth } from "./services/loop.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
 import { type JobPage, type ManageResult, type ScheduleRecord, Store } from "./store/store.ts";
@@ -52,8 +50,12 @@ export interface StartOptions {
   concurrency?: number;
   /** Take only these queues. Default: every queue. */
   queues?: string[];
-  /** Serve the HTTP API; false for none. Default { port: 8787, hostname: "127.0.0.1" }. */
-  http?: false | { port?: number; hostname?: string; routes?: Route[] };
+  /**
+   * Accepted for older callers: `start` never serves HTTP. Serve the API with
+   * `serve(spool, { port, hostname, routes, apiToken })`, or run the worker.
+   * Any other value is refused with INVALID_OPTIONS.
+   */
+  http?: false;
   /** Fastest idle poll for jobs from other processes. Default 25 ms. */
   minPollMs?: number;
   /** Slowest idle poll. Default 1000 ms. */
@@ -63,8 +65,6 @@ export interface StartOptions {
 /** A started worker: `stop()` ends it gracefully. */
 export interface SpoolRuntime {
   readonly workerId: string;
-  /** The HTTP server's base URL, when one was started. */
-  readonly url: string | null;
   stop(options?: StopOptions): Promise<void>;
 }
 
@@ -347,8 +347,9 @@ export class Spool {
    * is first checked with `PRAGMA quick_check`; a damaged one makes `start`
    * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of every type (a type
    * with no handler here fails with UNKNOWN_JOB_TYPE) from every queue, or only
-   * `queues`, runs the promoter, cron scheduler, reaper and heartbeat beside it and,
-   * unless `http: false`, serves the HTTP API.
+   * `queues`, and runs the promoter, cron scheduler, reaper and heartbeat beside
+   * it. It opens no port: `serve(spool, ...)` serves the HTTP API. Throws
+   * INVALID_OPTIONS for a bad option, and for an `http` option other than false.
    */
   async start(options: StartOptions = {}): Promise<SpoolRuntime> {
     this.#checkOpen();
@@ -363,6 +364,12 @@ export class Spool {
       throw new SpoolError("INVALID_OPTIONS", "queues must be a non-empty array of queue names");
     }
     const queues = options.queues ? options.queues.map(checkQueueName) : null;
+    if (options.http !== undefined && options.http !== false) {
+      throw new SpoolError(
+        "INVALID_OPTIONS",
+        `start() no longer serves HTTP (http: ${JSON.stringify(options.http)}); serve the API with serve(spool, { port, hostname, routes, apiToken }) from "spool", or drop the option`,
+      );
+    }
     for (const type of this.types.names()) {
       const typeOptions = this.types.options(type)!;
       await this.store.saveTypeLimits(type, typeOptions.concurrency, typeOptions.rateLimit);
@@ -383,22 +390,13 @@ export class Spool {
       newToken: newLeaseToken,
       random: this.#random,
     });
-    let server: HttpServer | null = null;
-    if (options.http !== false) {
-      const http = options.http ?? {};
-      const app = createApp({ spool: this, routes: http.routes ?? [] });
-      server = await serveHttp(app.fetch, { port: http.port ?? 8787, hostname: http.hostname ?? "127.0.0.1" });
-      this.logger.info("http listening", { url: server.url });
-    }
     this.#workers.add(worker);
     worker.start();
     let stopping: Promise<void> | null = null;
     return {
       workerId: this.workerId,
-      url: server?.url ?? null,
       stop: (stopOptions?: StopOptions) =>
         (stopping ??= (async () => {
-          await server?.close();
           await worker.stop(stopOptions);
           this.#workers.delete(worker);
         })()),

@@ -1,6 +1,7 @@
 /**
  * The worker process: environment -> configuration -> jobs module -> Spool ->
- * start, and a graceful stop on SIGTERM or SIGINT (exit 0). Started with
+ * start -> the HTTP handler served on the configured address, and a graceful
+ * stop on SIGTERM or SIGINT (exit 0). Started with
  * `bun run worker`, `deno task worker` or `node dist/worker.js`.
  */
 import { loadConfig } from "./config.ts";
@@ -10,6 +11,7 @@ import type { WorkerDefinition } from "./define-worker.ts";
 import exampleJobs from "./example/jobs.ts";
 import { ensureDatabaseFolder, moduleUrl } from "./runtime/files.ts";
 import { currentDirectory, exitProcess, hostName, onShutdownSignal, processId, readEnvironment, runtimeName } from "./runtime/host.ts";
+import { serve } from "./serve.ts";
 import { createSpool } from "./spool.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -56,15 +58,27 @@ async function main(): Promise<void> {
     for (const [name, { cron, ...options }] of Object.entries(definition.schedules ?? {})) {
       await spool.schedule(name, cron, options);
     }
-    const runtime = await spool.start({
-      concurrency: config.concurrency,
-      queues: config.queues,
-      http: { port: config.port, hostname: config.hostname, routes: definition.routes ?? [] },
+    // start first: it refuses a damaged database file before any port opens
+    const runtime = await spool.start({ concurrency: config.concurrency, queues: config.queues });
+    const server = await serve(spool, {
+      port: config.port,
+      hostname: config.hostname,
+      routes: definition.routes ?? [],
+      apiToken: config.apiToken,
+      readToken: config.readToken,
+      metricsToken: config.metricsToken,
+      allowedHosts: config.allowedHosts,
+      corsOrigins: config.corsOrigins,
+      allowUnauthenticated: config.allowUnauthenticated,
+    }).catch(async (error: unknown) => {
+      await runtime.stop({ graceMs: 0 });
+      throw error;
     });
+    logger.info("http listening", { url: server.url, auth: config.apiToken !== undefined ? "bearer token" : "none" });
     logger.info("spool worker ready", {
       runtime: runtimeName,
       database: config.databaseUrl,
-      url: runtime.url,
+      url: server.url,
       jobsModule: config.jobsModule ?? "bundled example",
     });
     let shuttingDown = false;
@@ -73,6 +87,7 @@ async function main(): Promise<void> {
       shuttingDown = true;
       logger.info("shutting down", { signal });
       try {
+        await server.close();
         await runtime.stop({ graceMs: SHUTDOWN_GRACE_MS });
         await spool.close();
       } catch (error) {

@@ -14,6 +14,12 @@ describe("loadConfig", () => {
       queues: undefined,
       logLevel: "info",
       maxJsonDepth: 64,
+      apiToken: undefined,
+      readToken: undefined,
+      metricsToken: undefined,
+      allowedHosts: undefined,
+      corsOrigins: undefined,
+      allowUnauthenticated: false,
     });
     expect(DEFAULT_DATABASE_URL).toBe("file:./data/spool.db");
   });
@@ -31,6 +37,12 @@ describe("loadConfig", () => {
         SPOOL_QUEUES: "mail, billing",
         SPOOL_LOG_LEVEL: "debug",
         SPOOL_MAX_JSON_DEPTH: "128",
+        SPOOL_API_TOKEN: "admin-token-0123456789",
+        SPOOL_API_READ_TOKEN: "read-token-0123456789",
+        SPOOL_METRICS_TOKEN: "metrics-token-0123456789",
+        SPOOL_ALLOWED_HOSTS: "Spool.Example.com, 10.0.0.5:9000",
+        SPOOL_CORS_ORIGINS: "https://ops.example.com, http://localhost:5173/",
+        SPOOL_ALLOW_UNAUTHENTICATED: "false",
       }),
     ).toEqual({
       databaseUrl: "libsql://db.example.turso.io",
@@ -43,6 +55,12 @@ describe("loadConfig", () => {
       queues: ["mail", "billing"],
       logLevel: "debug",
       maxJsonDepth: 128,
+      apiToken: "admin-token-0123456789",
+      readToken: "read-token-0123456789",
+      metricsToken: "metrics-token-0123456789",
+      allowedHosts: ["spool.example.com", "10.0.0.5:9000"],
+      corsOrigins: ["https://ops.example.com", "http://localhost:5173"],
+      allowUnauthenticated: false,
     });
   });
 
@@ -56,5 +74,39 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SPOOL_LEASE_MS: "-1" })).toThrow(/SPOOL_LEASE_MS/);
     expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "0" })).toThrow(/SPOOL_MAX_JSON_DEPTH="0"/);
     expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "deep" })).toThrow(/SPOOL_MAX_JSON_DEPTH/);
+    expect(() => loadConfig({ SPOOL_ALLOW_UNAUTHENTICATED: "yes" })).toThrow(/SPOOL_ALLOW_UNAUTHENTICATED="yes"/);
+    expect(() => loadConfig({ SPOOL_ALLOWED_HOSTS: "spool.example.com, http://x/" })).toThrow(/SPOOL_ALLOWED_HOSTS=.*"http:\/\/x\/" is not/);
+    expect(() => loadConfig({ SPOOL_CORS_ORIGINS: "*" })).toThrow(/SPOOL_CORS_ORIGINS="\*"/);
+    expect(() => loadConfig({ SPOOL_CORS_ORIGINS: "https://ops.example.com/path" })).toThrow(/SPOOL_CORS_ORIGINS/);
+  });
+
+  it("refuses a token that a header cannot carry, without printing the token", () => {
+    let message = "";
+    try {
+      loadConfig({ SPOOL_API_TOKEN: "secret with spaces" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SPOOL_API_TOKEN is unusable: it contains a space/);
+    expect(message).not.toContain("secret");
+  });
+
+  it("refuses a read-only token without an API token, or equal to it", () => {
+    expect(() => loadConfig({ SPOOL_API_READ_TOKEN: "read-token-0123456789" })).toThrow(/SPOOL_API_READ_TOKEN is set without SPOOL_API_TOKEN/);
+    expect(() => loadConfig({ SPOOL_API_TOKEN: "same-token-0123456789", SPOOL_API_READ_TOKEN: "same-token-0123456789" })).toThrow(
+      /must differ from SPOOL_API_TOKEN/,
+    );
+  });
+
+  it("refuses a non-loopback SPOOL_HOSTNAME without SPOOL_API_TOKEN, naming both, unless SPOOL_ALLOW_UNAUTHENTICATED=true", () => {
+    for (const hostname of ["0.0.0.0", "::", "192.168.1.20", "spool.example.com"]) {
+      const attempt = () => loadConfig({ SPOOL_HOSTNAME: hostname });
+      expect(attempt, hostname).toThrow(/SPOOL_HOSTNAME=.* is not a loopback address and SPOOL_API_TOKEN is not set/);
+      expect(loadConfig({ SPOOL_HOSTNAME: hostname, SPOOL_ALLOW_UNAUTHENTICATED: "true" }).allowUnauthenticated).toBe(true);
+      expect(loadConfig({ SPOOL_HOSTNAME: hostname, SPOOL_API_TOKEN: "admin-token-0123456789" }).hostname).toBe(hostname);
+    }
+    for (const hostname of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]) {
+      expect(loadConfig({ SPOOL_HOSTNAME: hostname }).hostname).toBe(hostname);
+    }
   });
 });

@@ -1,65 +1,32 @@
 /**
- * The built-in routes: health, jobs, queues, schedules. Validation yields facts; each
- * handler picks the status.
+ * The built-in routes: health, access, jobs, queues, schedules. Validation
+ * yields facts; each handler picks the status. Who may call each route is in
+ * its `access` (default: read for GET, the API token for the rest).
  */
-import { SpoolError } from "../core/errors.ts";
-import { jsonTextDepth } from "../core/payload.ts";
 import { isJobStatus } from "../core/states.ts";
 import type { Spool } from "../spool.ts";
-import { errorResponse, json, spoolErrorResponse } from "./responses.ts";
+import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
+import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
 
-type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
-
-/** Reads a JSON object body, or says in a 400/413 what is wrong with it. */
-async function readJsonObject(request: Request, maxBytes: number, maxDepth: number): Promise<BodyResult> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
-    return { ok: false, response: errorResponse(413, "BODY_TOO_LARGE", `request body is ${declared} bytes, over the limit of ${maxBytes}`) };
-  }
-  const text = await request.text();
-  if (text.length > maxBytes) {
-    return { ok: false, response: errorResponse(413, "BODY_TOO_LARGE", `request body is over the limit of ${maxBytes} bytes`) };
-  }
-  if (text.trim() === "") return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body is empty; send a JSON object") };
-  const depthError = bodyDepthError(text, maxDepth);
-  if (depthError) return { ok: false, response: spoolErrorResponse(depthError) };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, response: errorResponse(400, "INVALID_JSON", `request body is not valid JSON: ${(error as Error).message}`) };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body must be a JSON object") };
-  }
-  return { ok: true, value: value as Record<string, unknown> };
-}
-
-/**
- * Measured before JSON.parse, whose recursion a deep enough body would
- * exhaust on some runtimes. The body wraps the payload in one object, so it
- * may nest one level more than a payload.
- */
-function bodyDepthError(text: string, maxPayloadDepth: number): SpoolError | null {
-  const limit = maxPayloadDepth + 1;
-  if (jsonTextDepth(text, limit) <= limit) return null;
-  return new SpoolError(
-    "INVALID_PAYLOAD",
-    `request body nests arrays and objects more than ${limit} levels deep; a payload may nest at most ${maxPayloadDepth} levels`,
-  );
-}
-
 export function apiRoutes(spool: Spool): RouteDefinition[] {
-  const bodyLimit = spool.maxPayloadBytes + 64 * 1024;
+  const bodyLimit = spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
   return [
     {
       method: "GET",
       path: "/health",
+      access: "public",
+      anyHost: true,
       handler: async () => {
         const health = await spool.health();
         return json(health, health.status === "ok" ? 200 : 503);
       },
+    },
+    {
+      // what the caller's token allows, so a page can hide what it may not do
+      method: "GET",
+      path: "/access",
+      handler: (_request, _params, _url, facts) => json({ access: facts.access }),
     },
     {
       method: "POST",

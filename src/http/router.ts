@@ -1,16 +1,36 @@
 /**
  * A small explicit route table: method + path pattern (`/jobs/:id`) to a
- * handler that always returns a Response. Guards run first and may deny.
+ * handler that always returns a Response. Each route says who may call it;
+ * the handler's guards (see handler.ts) allow or deny before it runs.
  */
+import type { Access } from "./access.ts";
+
 export type Params = Record<string, string>;
 
-export type Guard = (request: Request) => Response | null | Promise<Response | null>;
+/**
+ * Who may call a route:
+ * - `public`: anyone, no token (GET /health, the dashboard's own files);
+ * - `metrics`: the metrics token when one is set (or an API or read token), else anyone;
+ * - `read`: the API token or the read-only token;
+ * - `admin`: the API token only.
+ * Without an API token configured, `read` and `admin` routes are open to every caller.
+ */
+export type RouteAccess = "public" | "metrics" | "read" | "admin";
+
+/** What the guards found out about a request, handed to the handler. */
+export interface RequestFacts {
+  /** What the caller may do; see Access. */
+  access: Access;
+}
 
 export interface RouteDefinition {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
-  guards?: Guard[];
-  handler: (request: Request, params: Params, url: URL) => Response | Promise<Response>;
+  /** Default: `read` for GET, `admin` for every other method. */
+  access?: RouteAccess;
+  /** Answer whatever Host the request names (the DNS-rebinding check is skipped). Only for GET /health. */
+  anyHost?: boolean;
+  handler: (request: Request, params: Params, url: URL, facts: RequestFacts) => Response | Promise<Response>;
 }
 
 interface CompiledRoute extends RouteDefinition {
@@ -21,6 +41,11 @@ export type Match =
   | { kind: "found"; route: RouteDefinition; params: Params }
   | { kind: "method_not_allowed"; allowed: string[] }
   | { kind: "none" };
+
+/** The access a route needs: its own, or `read` for GET and `admin` for the rest. */
+export function accessOfRoute(route: RouteDefinition): RouteAccess {
+  return route.access ?? (route.method === "GET" ? "read" : "admin");
+}
 
 export class Router {
   readonly #routes: CompiledRoute[];

@@ -8,15 +8,17 @@ export interface HttpServer {
   /** e.g. http://127.0.0.1:8787/ */
   readonly url: string;
   readonly port: number;
+  /** Stops listening and ends open connections. Idempotent. */
   close(): Promise<void>;
 }
 
-export interface ServeOptions {
+export interface HttpServeOptions {
   port: number;
   hostname: string;
 }
 
-export async function serveHttp(fetch: (request: Request) => Promise<Response>, options: ServeOptions): Promise<HttpServer> {
+/** Listens on `hostname:port` (0 picks a free port) and answers every request with `fetch`. Rejects when the port cannot be bound. */
+export async function serveHttp(fetch: (request: Request) => Promise<Response>, options: HttpServeOptions): Promise<HttpServer> {
   const server = serve({
     fetch,
     port: options.port,
@@ -29,7 +31,7 @@ export async function serveHttp(fetch: (request: Request) => Promise<Response>, 
   let closing: Promise<void> | null = null;
   return {
     url: url.href,
-    port: Number(url.port),
+    port: Number(url.port || 80),
     close: () => (closing ??= Promise.resolve(server.close(true)).then(() => undefined)),
   };
 }

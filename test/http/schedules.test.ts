@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import type { Spool } from "../../src/spool.ts";
 import { openSpool } from "../support/system.ts";
 
@@ -12,7 +12,7 @@ afterEach(async () => {
 async function setup(): Promise<{ spool: Spool; call: (method: string, path: string) => Promise<{ status: number; body: any }> }> {
   const opened = await openSpool();
   cleanup = opened.cleanup;
-  const app = createApp({ spool: opened.spool });
+  const app = createHandler(opened.spool);
   return {
     spool: opened.spool,
     call: async (method, path) => {

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_ERROR_TEXT_BYTES, SpoolError, boundErrorText } from "../../src/core/errors.ts";
 import { encodePayload, jsonTextDepth } from "../../src/core/payload.ts";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 
@@ -19,7 +19,7 @@ afterEach(async () => {
 async function setup(options: Partial<SpoolOptions> = {}) {
   const opened = await openSpool(options);
   cleanups.push(opened.cleanup);
-  const app = createApp({ spool: opened.spool });
+  const app = createHandler(opened.spool);
   const post = (path: string, body: string) =>
     app.fetch(new Request(`http://127.0.0.1${path}`, { method: "POST", body, headers: { "content-type": "application/json" } }));
   return { spool: opened.spool, app, post };

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { PermanentError } from "../../src/index.ts";
 import type { Job } from "../../src/core/job.ts";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import type { Spool, SpoolOptions } from "../../src/spool.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
 
@@ -23,7 +23,7 @@ async function setup(options: Partial<SpoolOptions> = {}) {
       const job = await on.getJob(id);
       return job?.status === status ? job : null;
     });
-  const app = createApp({ spool });
+  const app = createHandler(spool);
   const http = async (method: string, path: string) => {
     const response = await app.fetch(new Request(`http://spool.test${path}`, { method }));
     return { status: response.status, body: (await response.json()) as any };

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { type Clock, systemClock } from "../../src/core/clock.ts";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import { FAILING_UNHEALTHY_MS, type HealthReport, createSpool } from "../../src/spool.ts";
 import { capFile, corruptRootPage, fillUp, uncapFile } from "../support/damage.ts";
 import { currentRuntime, freePort, runtimeCommand, startProcess } from "../support/processes.ts";
@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function health(app: ReturnType<typeof createApp>): Promise<{ status: number; body: HealthReport }> {
+async function health(app: ReturnType<typeof createHandler>): Promise<{ status: number; body: HealthReport }> {
   const response = await app.fetch(new Request("http://127.0.0.1/health"));
   return { status: response.status, body: (await response.json()) as HealthReport };
 }
@@ -34,7 +34,7 @@ describe("GET /health", () => {
     cleanups.push(cleanup);
     const worker = await spool.start({ http: false });
     cleanups.unshift(() => worker.stop({ graceMs: 0 }));
-    const { status, body } = await health(createApp({ spool }));
+    const { status, body } = await health(createHandler(spool));
     expect(status).toBe(200);
     expect(body).toMatchObject({ status: "ok", database: "ok", reason: null });
     expect(body.services.map((s) => s.service)).toEqual(expect.arrayContaining(["producer", "completer", "promoter", "cron", "reaper"]));
@@ -45,7 +45,7 @@ describe("GET /health", () => {
     const { spool, cleanup } = await openSpool();
     cleanups.push(cleanup);
     spool.store.close();
-    const { status, body } = await health(createApp({ spool }));
+    const { status, body } = await health(createHandler(spool));
     expect(status).toBe(503);
     expect(body).toMatchObject({ status: "unavailable", database: "unreachable", reason: expect.stringContaining("does not answer") });
   });
@@ -59,7 +59,7 @@ describe("GET /health", () => {
     corruptRootPage(db.path, "spool_jobs");
     const spool = await createSpool({ url: db.url });
     cleanups.unshift(() => spool.close());
-    const app = createApp({ spool });
+    const app = createHandler(spool);
     const { status, body } = await health(app);
     expect(status).toBe(503);
     expect(body).toMatchObject({ status: "unavailable", database: "unreadable", reason: expect.stringContaining("reading the jobs table fails") });
@@ -80,7 +80,7 @@ describe("GET /health", () => {
     const queued = await fillUp(spool);
     const worker = await spool.start({ http: false, minPollMs: 5, maxPollMs: 50 });
     cleanups.unshift(() => worker.stop({ graceMs: 0 }));
-    const app = createApp({ spool });
+    const app = createHandler(spool);
 
     const failing = await waitFor("a service to fail writing", async () => (await spool.health()).services.find((s) => s.failing));
     expect(failing.lastError).toContain("no room to write");

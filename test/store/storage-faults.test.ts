@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../../src/core/errors.ts";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import { createSpool } from "../../src/spool.ts";
 import { capFile, corruptRootPage, fillUp } from "../support/damage.ts";
 import { openSpool, tempDatabase } from "../support/system.ts";
@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-function get(app: ReturnType<typeof createApp>, path: string, init: RequestInit = {}) {
+function get(app: ReturnType<typeof createHandler>, path: string, init: RequestInit = {}) {
   return app.fetch(new Request(`http://127.0.0.1${path}`, init));
 }
 
@@ -30,7 +30,7 @@ describe("a full database", () => {
     expect(error).toBeInstanceOf(SpoolError);
     expect(error).toMatchObject({ code: "STORAGE_FULL", message: expect.stringContaining("no room to write") });
 
-    const app = createApp({ spool });
+    const app = createHandler(spool);
     const response = await get(app, "/jobs", { method: "POST", body: JSON.stringify({ type: "filler", payload: { pad: "p".repeat(1000) } }), headers: { "content-type": "application/json" } });
     expect(response.status).toBe(507);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("STORAGE_FULL");
@@ -58,7 +58,7 @@ describe("a corrupt database file", () => {
     cleanups.unshift(() => spool.close());
     await expect(spool.getJob(ids[0]!)).rejects.toMatchObject({ code: "DATABASE_CORRUPT", message: expect.stringContaining("corrupt") });
     await expect(spool.listJobs({ status: "pending" })).rejects.toBeInstanceOf(SpoolError);
-    const app = createApp({ spool });
+    const app = createHandler(spool);
     for (const path of ["/jobs?status=pending", `/jobs/${ids[0]}`]) {
       const response = await get(app, path);
       expect(response.status).toBe(503);
