@@ -345,11 +345,13 @@ export class Spool {
   /**
    * Starts a worker in this process. A local database file of up to 256 MB
    * is first checked with `PRAGMA quick_check`; a damaged one makes `start`
-   * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of every type (a type
-   * with no handler here fails with UNKNOWN_JOB_TYPE) from every queue, or only
-   * `queues`, and runs the promoter, cron scheduler, reaper and heartbeat beside
-   * it. It opens no port: `serve(spool, ...)` serves the HTTP API. Throws
-   * INVALID_OPTIONS for a bad option, and for an `http` option other than false.
+   * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of the
+   * types defined here (jobs of other types stay pending for a worker that
+   * defines them; with no type defined it claims nothing) from every queue,
+   * or only `queues`, and runs the promoter, cron scheduler, reaper and
+   * heartbeat beside it. It opens no port: `serve(spool, ...)` serves the HTTP
+   * API. Throws INVALID_OPTIONS for a bad option, and for an `http` option
+   * other than false.
    */
   async start(options: StartOptions = {}): Promise<SpoolRuntime> {
     this.#checkOpen();

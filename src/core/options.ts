@@ -66,7 +66,17 @@ export interface ResolvedEnqueue {
   runAt: number | null;
   idempotencyKey: string | null;
   workflowId: string | null;
+  /**
+   * The options the caller left unset, which the worker that runs the job
+   * takes from its own definition of the type: bit 1 maxAttempts, bit 2
+   * timeoutMs (OPTION_FROM_TYPE). Backoff and isPermanent are always read
+   * from the running worker's definition unless the job carries a backoff.
+   */
+  optionsFromType: number;
 }
+
+/** Bits of `ResolvedEnqueue.optionsFromType`. */
+export const OPTION_FROM_TYPE = { maxAttempts: 1, timeoutMs: 2 } as const;
 
 const ENQUEUE_KEYS = new Set([
   "queue", "priority", "maxAttempts", "backoff", "timeoutMs", "delayMs", "runAt", "idempotencyKey", "workflowId",
@@ -199,5 +209,7 @@ export function resolveEnqueueOptions(
     runAt,
     idempotencyKey: o.idempotencyKey !== undefined ? checkName(o.idempotencyKey, "idempotencyKey") : null,
     workflowId: o.workflowId !== undefined ? checkName(o.workflowId, "workflowId") : null,
+    optionsFromType:
+      (o.maxAttempts === undefined ? OPTION_FROM_TYPE.maxAttempts : 0) | (o.timeoutMs === undefined ? OPTION_FROM_TYPE.timeoutMs : 0),
   };
 }

@@ -24,8 +24,10 @@ async function setup() {
   return { store, url: db.url };
 }
 
+const SERVES_T = new Map([["t", {}]]);
+
 const claim = (store: Store, limit: number, token: string = crypto.randomUUID(), now = 5000) =>
-  store.claimJobs({ limit, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
+  store.claimJobs({ limit, types: SERVES_T, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
 
 describe("claimJobs", () => {
   it("takes jobs by priority, then run time, then id, and never more than asked", async () => {
@@ -57,7 +59,7 @@ describe("claimJobs", () => {
       1000,
     );
     await store.setQueuePaused("held", true);
-    const claimed = await store.claimJobs({ limit: 10, queues: ["default", "held"], workerId: "w", token: "t", now: 5000, leaseMs: 1000 });
+    const claimed = await store.claimJobs({ limit: 10, types: SERVES_T, queues: ["default", "held"], workerId: "w", token: "t", now: 5000, leaseMs: 1000 });
     expect(claimed.map((j) => j.id)).toEqual([ready!.id]);
     expect((await store.getJob(scheduled!.id))!.status).toBe("scheduled");
     expect((await store.getJob(paused!.id))!.status).toBe("pending");
@@ -83,14 +85,14 @@ describe("claimJobs", () => {
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
 
-  it("is served by the ready index, walked in order, without sorting the table", async () => {
+  it("is served by one probe of the ready index per served type, walked in order, without sorting the table", async () => {
     const { store } = await setup();
     const plan = await store.db.execute({
       sql: `EXPLAIN QUERY PLAN ${CLAIM_SQL_FOR_PLAN}`,
-      args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, scan: 72, queues: null },
+      args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, types: '{"a":[1,null],"b":[null,null]}', queues: null },
     });
     const details = plan.rows.map((r) => String(r.detail));
-    expect(details).toContain("SCAN spool_jobs USING INDEX spool_jobs_ready");
+    expect(details).toContain("SEARCH p USING INDEX spool_jobs_ready (type=?)");
     // the only full-table steps allowed are over tiny settings tables and small temp sets
     expect(details.filter((d) => /^SCAN spool_jobs\b(?! USING INDEX spool_jobs_ready)/.test(d))).toEqual([]);
   });
