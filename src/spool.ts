@@ -206,6 +206,16 @@ export class Spool {
   }
 
   /**
+   * Counts of jobs by type, then by status (all six statuses per type); a
+   * type with no job is absent. A pending count on a type that no running
+   * worker defines is work waiting for a worker that does.
+   */
+  async countJobsByType(): Promise<Record<string, Record<JobStatus, number>>> {
+    this.#checkOpen();
+    return this.store.countJobsByType();
+  }
+
+  /**
    * Puts a dead or cancelled job back to pending with a fresh attempt count.
    * Throws JOB_NOT_FOUND, or INVALID_STATE for a job in another status.
    */
@@ -457,6 +467,15 @@ export class Spool {
   #throwUnlessOk(result: ManageResult, id: string, action: string): void {
     if (result.ok) return;
     if (result.reason === "not_found") throw new SpoolError("JOB_NOT_FOUND", `no job has id ${JSON.stringify(String(id))}`);
+    const running = result.running;
+    if (running) {
+      const cancelling = running.cancelRequested ? ", cancellation requested" : "";
+      throw new SpoolError(
+        "INVALID_STATE",
+        `cannot ${action} job ${id}: it is running (attempt ${running.attempt} on worker ${running.workerId ?? "unknown"}${cancelling}); ` +
+          `try again once that attempt has ended`,
+      );
+    }
     throw new SpoolError("INVALID_STATE", `cannot ${action} job ${id}: it is ${result.status}`);
   }
 }
