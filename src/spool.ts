@@ -217,7 +217,8 @@ export class Spool {
 
   /**
    * Puts a dead or cancelled job back to pending with a fresh attempt count.
-   * Throws JOB_NOT_FOUND, or INVALID_STATE for a job in another status.
+   * Throws JOB_NOT_FOUND, or INVALID_STATE for a job in another status (for a
+   * running one, also one being cancelled, naming its attempt and worker).
    */
   async retry(id: string): Promise<void> {
     this.#checkOpen();
@@ -236,7 +237,9 @@ export class Spool {
 
   /**
    * Cancels a scheduled or pending job at once; a running job is asked to stop
-   * through its signal and ends cancelled unless it completes first. Returns
+   * through its signal and ends cancelled unless it completes first. It stays
+   * running, its lease held, until its handler really ends, so it is neither
+   * retried nor claimed again meanwhile. Returns
    * the status the job has now: "cancelled" or "cancelling". Throws
    * JOB_NOT_FOUND, or INVALID_STATE for a finished job.
    */

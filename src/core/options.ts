@@ -18,11 +18,14 @@ export interface EnqueueOptions {
   queue?: string;
   /** Integer, higher first. Default: the type's, else PRIORITY.NORMAL. */
   priority?: number;
-  /** Attempts before the job is dead. Default: the type's, else 3. */
+  /**
+   * Attempts before the job is dead. Default: the definition of the type in
+   * the worker that claims the job, else 3 (written into the job at claim).
+   */
   maxAttempts?: number;
-  /** Retry delay policy for this job (functions can only be set on the type). */
+  /** Retry delay policy for this job (functions can only be set on the type). Default: the running worker's type's. */
   backoff?: BackoffPolicy;
-  /** Abort and fail an attempt that runs longer. Default: the type's, else none. */
+  /** Abort and fail an attempt that runs longer. Default: the running worker's type's, else none. */
   timeoutMs?: number;
   /** Run no earlier than this many ms from now. */
   delayMs?: number;
