@@ -5,7 +5,7 @@ import { CLAIM_SQL_FOR_PLAN } from "../../src/store/claim-jobs.ts";
 import { HOLDER_OF_KEY_SQL, RELEASE_EXPIRED_KEY_SQL } from "../../src/store/insert-jobs.ts";
 import { EXPIRED_SQL } from "../../src/store/leases.ts";
 import { NEXT_DUE_SQL, PROMOTE_SQL } from "../../src/store/promote-due-jobs.ts";
-import { COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
+import { COUNTS_BY_TYPE_SQL, COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
 import { jobRow, runsOf } from "../support/job-rows.ts";
 import { tempDatabase } from "../support/system.ts";
 
@@ -64,6 +64,40 @@ describe("claimJobs", () => {
     expect((await store.getJob(scheduled!.id))!.status).toBe("scheduled");
     expect((await store.getJob(paused!.id))!.status).toBe("pending");
     expect((await store.getJob(other!.id))!.status).toBe("pending");
+  });
+
+  it("claims only the types it is given, leaving pending jobs of other types untouched even ahead in priority", async () => {
+    const { store } = await setup();
+    const [other, mine, third] = await store.insertJobs(
+      runsOf([jobRow({ type: "other", priority: 20 }), jobRow({ type: "t" }), jobRow({ type: "u", priority: 10 })]),
+      1000,
+    );
+    const claimed = await store.claimJobs({ limit: 10, types: new Map([["t", {}], ["u", {}]]), queues: null, workerId: "w", token: "k", now: 5000, leaseMs: 1000 });
+    expect(claimed.map((j) => j.id)).toEqual([third!.id, mine!.id]);
+    expect(await store.getJob(other!.id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await store.claimJobs({ limit: 10, types: new Map(), queues: null, workerId: "w", token: "k", now: 5000, leaseMs: 1000 })).toEqual([]);
+  });
+
+  it("writes the options a job was enqueued without from the claiming worker's definition, and keeps those set explicitly", async () => {
+    const { store } = await setup();
+    const [left, kept, partly, undefinedThere] = await store.insertJobs(
+      runsOf([
+        jobRow({ maxAttempts: 3, timeoutMs: null, optionsFromType: 3 }),
+        jobRow({ maxAttempts: 7, timeoutMs: 900, optionsFromType: 0 }),
+        jobRow({ maxAttempts: 7, timeoutMs: 900, optionsFromType: 2 }),
+        jobRow({ type: "u", maxAttempts: 5, timeoutMs: 100, optionsFromType: 3 }),
+      ]),
+      1000,
+    );
+    const types = new Map([["t", { maxAttempts: 1, timeoutMs: 500 }], ["u", {}]]);
+    const claimed = await store.claimJobs({ limit: 10, types, queues: null, workerId: "w", token: "k", now: 5000, leaseMs: 1000 });
+    const byId = new Map(claimed.map((j) => [j.id, j]));
+    expect(byId.get(left!.id)).toMatchObject({ maxAttempts: 1, timeoutMs: 500 });
+    expect(byId.get(kept!.id)).toMatchObject({ maxAttempts: 7, timeoutMs: 900 });
+    expect(byId.get(partly!.id)).toMatchObject({ maxAttempts: 7, timeoutMs: 500 });
+    // a definition that leaves them unset gives the built-in defaults, not the enqueuer's
+    expect(byId.get(undefinedThere!.id)).toMatchObject({ maxAttempts: 3, timeoutMs: null });
+    expect(await store.getJob(left!.id)).toMatchObject({ maxAttempts: 1, timeoutMs: 500 });
   });
 
   it("never hands one job to two racing claimers on the same file", async () => {
@@ -128,5 +162,9 @@ describe("claimJobs", () => {
     }
     const counts = await explain(COUNTS_SQL, {});
     expect(counts.filter((d) => /^SCAN spool_jobs\b/.test(d) && !/INDEX/.test(d))).toEqual([]);
+    const byType = await explain(COUNTS_BY_TYPE_SQL, {});
+    expect(byType.filter((d) => /^SCAN spool_jobs\b/.test(d) && !/INDEX/.test(d))).toEqual([]);
+    // pending and finished jobs are counted per type from their index entries alone
+    expect(byType.filter((d) => /COVERING INDEX spool_jobs_(ready|finished)/.test(d)).length).toBeGreaterThanOrEqual(4);
   });
 });
