@@ -77,6 +77,24 @@ describe("cancelling a running job", () => {
     expect(mostAtOnce).toBe(1);
   });
 
+  it("ends a cancelled job whose handler never returns cancelled when its worker stops, not back in the queue", async () => {
+    const { spool } = await setup();
+    const started = deferred();
+    spool.define("export", async () => {
+      started.resolve();
+      await new Promise(() => undefined);
+    });
+    const { id } = await spool.enqueue("export", null);
+    const runtime = await spool.start({ http: false, minPollMs: 5 });
+    await started.promise;
+    expect(await spool.cancel(id)).toBe("cancelling");
+    expect(await spool.getJob(id)).toMatchObject({ status: "running" });
+    await runtime.stop({ graceMs: 0 });
+    const job = await spool.getJob(id);
+    expect(job).toMatchObject({ status: "cancelled", attempts: 1 });
+    expect(job!.history).toEqual([expect.objectContaining({ outcome: "failed", error: expect.stringContaining("was cancelled") })]);
+  });
+
   it("ends a cancelled job cancelled, not retried, when its worker stopped renewing the lease before the handler ended", async () => {
     const { spool, reach } = await setup({ leaseMs: 300 });
     spool.define("export", () => undefined);
