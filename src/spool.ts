@@ -206,8 +206,19 @@ export class Spool {
   }
 
   /**
+   * Counts of jobs by type, then by status (all six statuses per type); a
+   * type with no job is absent. A pending count on a type that no running
+   * worker defines is work waiting for a worker that does.
+   */
+  async countJobsByType(): Promise<Record<string, Record<JobStatus, number>>> {
+    this.#checkOpen();
+    return this.store.countJobsByType();
+  }
+
+  /**
    * Puts a dead or cancelled job back to pending with a fresh attempt count.
-   * Throws JOB_NOT_FOUND, or INVALID_STATE for a job in another status.
+   * Throws JOB_NOT_FOUND, or INVALID_STATE for a job in another status (for a
+   * running one, also one being cancelled, naming its attempt and worker).
    */
   async retry(id: string): Promise<void> {
     this.#checkOpen();
@@ -226,7 +237,9 @@ export class Spool {
 
   /**
    * Cancels a scheduled or pending job at once; a running job is asked to stop
-   * through its signal and ends cancelled unless it completes first. Returns
+   * through its signal and ends cancelled unless it completes first. It stays
+   * running, its lease held, until its handler really ends, so it is neither
+   * retried nor claimed again meanwhile. Returns
    * the status the job has now: "cancelled" or "cancelling". Throws
    * JOB_NOT_FOUND, or INVALID_STATE for a finished job.
    */
@@ -345,11 +358,13 @@ export class Spool {
   /**
    * Starts a worker in this process. A local database file of up to 256 MB
    * is first checked with `PRAGMA quick_check`; a damaged one makes `start`
-   * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of every type (a type
-   * with no handler here fails with UNKNOWN_JOB_TYPE) from every queue, or only
-   * `queues`, and runs the promoter, cron scheduler, reaper and heartbeat beside
-   * it. It opens no port: `serve(spool, ...)` serves the HTTP API. Throws
-   * INVALID_OPTIONS for a bad option, and for an `http` option other than false.
+   * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of the
+   * types defined here (jobs of other types stay pending for a worker that
+   * defines them; with no type defined it claims nothing) from every queue,
+   * or only `queues`, and runs the promoter, cron scheduler, reaper and
+   * heartbeat beside it. It opens no port: `serve(spool, ...)` serves the HTTP
+   * API. Throws INVALID_OPTIONS for a bad option, and for an `http` option
+   * other than false.
    */
   async start(options: StartOptions = {}): Promise<SpoolRuntime> {
     this.#checkOpen();
@@ -455,6 +470,15 @@ export class Spool {
   #throwUnlessOk(result: ManageResult, id: string, action: string): void {
     if (result.ok) return;
     if (result.reason === "not_found") throw new SpoolError("JOB_NOT_FOUND", `no job has id ${JSON.stringify(String(id))}`);
+    const running = result.running;
+    if (running) {
+      const cancelling = running.cancelRequested ? ", cancellation requested" : "";
+      throw new SpoolError(
+        "INVALID_STATE",
+        `cannot ${action} job ${id}: it is running (attempt ${running.attempt} on worker ${running.workerId ?? "unknown"}${cancelling}); ` +
+          `try again once that attempt has ended`,
+      );
+    }
     throw new SpoolError("INVALID_STATE", `cannot ${action} job ${id}: it is ${result.status}`);
   }
 }

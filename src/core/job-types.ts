@@ -31,6 +31,12 @@ export interface JobDefinition<P = any> extends JobTypeOptions {
 
 export class JobTypes {
   readonly #definitions = new Map<string, { handler: JobHandler; options: JobTypeOptions }>();
+  #revision = 0;
+
+  /** Grows with every `define`, so a reader can tell its copy of the definitions is stale. */
+  get revision(): number {
+    return this.#revision;
+  }
 
   /** Registers or replaces a type. Throws INVALID_OPTIONS for a bad name, handler or option. */
   define(type: string, handler: JobHandler, options?: JobTypeOptions): JobTypeOptions {
@@ -40,6 +46,7 @@ export class JobTypes {
     }
     const validated = validateTypeOptions(options, type);
     this.#definitions.set(type, { handler, options: validated });
+    this.#revision++;
     return validated;
   }
 

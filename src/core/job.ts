@@ -75,6 +75,13 @@ export interface NewJobRow {
   parentId: string | null;
   scheduleName: string | null;
   scheduledFor: number | null;
+  /**
+   * Options the enqueuer left to the running worker's definition of the type
+   * (bits of OPTION_FROM_TYPE in options.ts); the stored maxAttempts and
+   * timeoutMs are the enqueuer's defaults until a claim replaces them.
+   * Default 0: the stored values hold.
+   */
+  optionsFromType?: number;
 }
 
 /**

@@ -43,6 +43,7 @@ export function newJobRow(types: JobTypes, type: unknown, payload: unknown, opti
     parentId: context.parentId ?? null,
     scheduleName: context.scheduleName ?? null,
     scheduledFor: context.scheduledFor ?? null,
+    optionsFromType: resolved.optionsFromType,
   };
 }
 

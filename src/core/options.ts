@@ -18,11 +18,14 @@ export interface EnqueueOptions {
   queue?: string;
   /** Integer, higher first. Default: the type's, else PRIORITY.NORMAL. */
   priority?: number;
-  /** Attempts before the job is dead. Default: the type's, else 3. */
+  /**
+   * Attempts before the job is dead. Default: the definition of the type in
+   * the worker that claims the job, else 3 (written into the job at claim).
+   */
   maxAttempts?: number;
-  /** Retry delay policy for this job (functions can only be set on the type). */
+  /** Retry delay policy for this job (functions can only be set on the type). Default: the running worker's type's. */
   backoff?: BackoffPolicy;
-  /** Abort and fail an attempt that runs longer. Default: the type's, else none. */
+  /** Abort and fail an attempt that runs longer. Default: the running worker's type's, else none. */
   timeoutMs?: number;
   /** Run no earlier than this many ms from now. */
   delayMs?: number;
@@ -66,7 +69,17 @@ export interface ResolvedEnqueue {
   runAt: number | null;
   idempotencyKey: string | null;
   workflowId: string | null;
+  /**
+   * The options the caller left unset, which the worker that runs the job
+   * takes from its own definition of the type: bit 1 maxAttempts, bit 2
+   * timeoutMs (OPTION_FROM_TYPE). Backoff and isPermanent are always read
+   * from the running worker's definition unless the job carries a backoff.
+   */
+  optionsFromType: number;
 }
+
+/** Bits of `ResolvedEnqueue.optionsFromType`. */
+export const OPTION_FROM_TYPE = { maxAttempts: 1, timeoutMs: 2 } as const;
 
 const ENQUEUE_KEYS = new Set([
   "queue", "priority", "maxAttempts", "backoff", "timeoutMs", "delayMs", "runAt", "idempotencyKey", "workflowId",
@@ -199,5 +212,7 @@ export function resolveEnqueueOptions(
     runAt,
     idempotencyKey: o.idempotencyKey !== undefined ? checkName(o.idempotencyKey, "idempotencyKey") : null,
     workflowId: o.workflowId !== undefined ? checkName(o.workflowId, "workflowId") : null,
+    optionsFromType:
+      (o.maxAttempts === undefined ? OPTION_FROM_TYPE.maxAttempts : 0) | (o.timeoutMs === undefined ? OPTION_FROM_TYPE.timeoutMs : 0),
   };
 }

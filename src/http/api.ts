@@ -87,7 +87,10 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
     {
       method: "GET",
       path: "/stats",
-      handler: async () => json({ counts: await spool.countJobs(), workerId: spool.workerId }),
+      handler: async () => {
+        const [counts, byType] = await Promise.all([spool.countJobs(), spool.countJobsByType()]);
+        return json({ counts, byType, workerId: spool.workerId });
+      },
     },
     {
       method: "POST",

@@ -38,6 +38,12 @@ export interface RunningJob {
   stopError: SpoolError | null;
   /** Rejects the wait for the handler, so a handler that ignores its signal cannot hold the attempt. */
   interrupt: ((error: SpoolError) => void) | null;
+  /**
+   * The handler is done and the outcome is decided (and submitted, unless
+   * none is written). A renewal that misses such a job raced the write of its
+   * outcome: the lease is not lost, the job just left `running`.
+   */
+  settled: boolean;
 }
 
 export class Executor {
@@ -48,15 +54,28 @@ export class Executor {
     this.#options = options;
   }
 
-  /** Aborts a running attempt's signal; its outcome follows from `reason`. */
+  /**
+   * Aborts a running attempt's signal; its outcome follows from `reason`.
+   * A cancelled attempt is still waited for: its lease is kept (and renewed)
+   * until the handler really ends, so the job stays `running` and cannot be
+   * retried or claimed while its handler still runs. A later stop (timeout,
+   * lost lease, shutdown) ends that wait, the attempt still ending cancelled
+   * unless its lease was lost.
+   */
   stop(id: string, reason: StopReason): void {
     const entry = this.running.get(id);
-    if (!entry || entry.stopReason !== null) return;
+    if (!entry) return;
+    if (entry.stopReason === "cancelled" && reason !== "cancelled") {
+      if (reason === "lease_lost") entry.stopReason = reason;
+      entry.interrupt?.(entry.stopError!);
+      return;
+    }
+    if (entry.stopReason !== null) return;
     entry.stopReason = reason;
     const code = reason === "timed_out" ? "TIMED_OUT" : reason === "lease_lost" ? "LEASE_LOST" : "CLOSED";
     entry.stopError = new SpoolError(code, stopMessage(entry.job, reason));
     entry.controller?.abort(entry.stopError);
-    entry.interrupt?.(entry.stopError);
+    if (reason !== "cancelled") entry.interrupt?.(entry.stopError);
   }
 
   /**
@@ -66,7 +85,7 @@ export class Executor {
    */
   async run(job: ClaimedJob): Promise<{ written: Promise<void> }> {
     const { types, clock } = this.#options;
-    const entry: RunningJob = { job, controller: null, stopReason: null, stopError: null, interrupt: null };
+    const entry: RunningJob = { job, controller: null, stopReason: null, stopError: null, interrupt: null, settled: false };
     this.running.set(job.id, entry);
     const children: NewJobRow[] = [];
     const definition = types.get(job.type);
@@ -125,6 +144,7 @@ export class Executor {
       this.running.delete(job.id);
       throw error;
     }
+    entry.settled = true;
     if (outcome === null) {
       this.running.delete(job.id);
       return { written: Promise.resolve() };
@@ -142,6 +162,8 @@ export class Executor {
     const fields = { jobId: job.id, type: job.type, attempt: job.attempts, status: outcome.status };
     if (!written) logger.warn("attempt outcome discarded: the job's lease was lost", fields);
     else if (outcome.status === "completed") logger.debug("job completed", fields);
+    // a release is not an attempt: nothing failed, and the attempt is not spent
+    else if (outcome.status === "pending") logger.info("job returned to the queue at shutdown", { jobId: job.id, type: job.type, attempt: job.attempts });
     else logger.warn("job attempt failed", { ...fields, outcome: outcome.outcome, error: outcome.error, runAt: outcome.runAt });
   }
 

@@ -47,7 +47,10 @@ export class Heartbeat {
   /** Renews every running job's lease, or only `onlyId`'s. Returns the ms until the next pass. */
   async runOnce(now: number, onlyId?: string): Promise<number> {
     const { store, executor, leaseMs } = this.#options;
-    const entries = [...executor.running.values()].filter((e) => e.stopReason === null && (onlyId === undefined || e.job.id === onlyId));
+    // a cancelled attempt whose handler still runs keeps its lease until it ends
+    const entries = [...executor.running.values()].filter(
+      (e) => (e.stopReason === null || e.stopReason === "cancelled") && (onlyId === undefined || e.job.id === onlyId),
+    );
     if (entries.length === 0) return this.intervalMs;
     const { renewed, cancelRequested } = await store.renewLeases(
       entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken })),
@@ -56,6 +59,11 @@ export class Heartbeat {
     for (const entry of entries) {
       const id = entry.job.id;
       if (!renewed.has(id)) {
+        // An attempt whose outcome is decided has left `running` when the
+        // completer wrote it first: its renewal finds no running row, which
+        // is not a lost lease. If the lease really was lost, the completer's
+        // write says so (the executor logs the discarded outcome).
+        if (entry.settled) continue;
         this.#options.logger.warn("lease lost; stopping the attempt", { jobId: id, type: entry.job.type });
         executor.stop(id, "lease_lost");
       } else if (cancelRequested.has(id)) {

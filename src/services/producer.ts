@@ -5,13 +5,17 @@
  * appears (jobs enqueued by other processes are found this way).
  */
 import type { Clock } from "../core/clock.ts";
+import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
+import type { ServedType } from "../store/claim-jobs.ts";
 import type { Completer } from "./completer.ts";
 import type { Executor } from "./executor.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface ProducerOptions {
   executor: Executor;
+  /** Only jobs of these types are claimed; with none defined, nothing is (a producer-only process). */
+  types: JobTypes;
   /** Claims go through it, so finished jobs' outcomes are written in the same transaction. */
   completer: Completer;
   clock: Clock;
@@ -38,6 +42,7 @@ export class Producer {
   readonly #unwritten = new Set<Promise<void>>();
   #pollMs: number;
   #claiming = true;
+  #served: { revision: number; types: ReadonlyMap<string, ServedType> } | null = null;
 
   constructor(options: ProducerOptions) {
     if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
@@ -89,6 +94,7 @@ export class Producer {
     if (free <= 0) return 1000;
     const jobs = await completer.completeAndClaim({
       limit: free,
+      types: this.#servedTypes(),
       queues: this.#options.queues,
       workerId: this.#options.workerId,
       token: this.#options.newToken(),
@@ -115,5 +121,19 @@ export class Producer {
     const wait = this.#pollMs;
     this.#pollMs = Math.min(this.#pollMs * 2, this.#options.maxPollMs ?? 1000);
     return wait;
+  }
+
+  /** The defined types with the options their jobs take at claim; rebuilt only after a `define`. */
+  #servedTypes(): ReadonlyMap<string, ServedType> {
+    const { types } = this.#options;
+    if (this.#served?.revision !== types.revision) {
+      const served = new Map<string, ServedType>();
+      for (const name of types.names()) {
+        const options = types.options(name)!;
+        served.set(name, { maxAttempts: options.maxAttempts, timeoutMs: options.timeoutMs });
+      }
+      this.#served = { revision: types.revision, types: served };
+    }
+    return this.#served.types;
   }
 }

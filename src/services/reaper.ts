@@ -1,9 +1,10 @@
 /**
  * The reaper returns jobs whose lease ran out (their worker died or hung) to
- * the retry path with outcome `lease_expired`, or to `dead` when no attempts
- * are left. Its write is conditional on the same lease token and on the lease
- * still being expired, so exactly one reaper acts on a lease, however many
- * processes run one, and a worker that renewed in time keeps its job.
+ * the retry path with outcome `lease_expired`, to `dead` when no attempts are
+ * left, or to `cancelled` when an operator had asked to cancel it. Its write
+ * is conditional on the same lease token and on the lease still being
+ * expired, so exactly one reaper acts on a lease, however many processes run
+ * one, and a worker that renewed in time keeps its job.
  */
 import { retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
@@ -69,7 +70,11 @@ export class Reaper {
       const error = `lease expired: worker ${job.workerId ?? "unknown"} stopped renewing it (crashed, hung or partitioned)`;
       const base = { id: job.id, token: job.leaseToken, finishedAt: now, outcome: "lease_expired" as const, error, stack: null, leaseExpiredBy: now };
       let outcome: Outcome;
-      if (job.attempts >= job.maxAttempts) {
+      if (job.cancelRequested) {
+        // cancelled while running, and its worker went away before the attempt ended
+        assertTransition("running", "cancelled", "cancel");
+        outcome = { ...base, status: "cancelled", runAt: null };
+      } else if (job.attempts >= job.maxAttempts) {
         assertTransition("running", "dead", "lease_expired");
         outcome = { ...base, status: "dead", runAt: null };
       } else {

@@ -75,6 +75,7 @@ export class SpoolWorker {
     });
     this.producer = new Producer({
       executor: this.executor,
+      types,
       completer: this.completer,
       clock,
       logger,

@@ -19,10 +19,11 @@ export interface CompleteAndClaimResult {
 export async function completeAndClaim(db: Database, outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
   const statements = outcomeStatements(outcomes, now);
   const claimAt = statements.length;
-  if (request.limit > 0) statements.push(claimStatement(request));
+  const claiming = request.limit > 0 && request.types.size > 0;
+  if (claiming) statements.push(claimStatement(request));
   const results = await db.batch(statements, "write");
   return {
     written: writtenIds(results[claimAt - 1]!),
-    jobs: request.limit > 0 ? claimedJobs(results[claimAt]!, request) : [],
+    jobs: claiming ? claimedJobs(results[claimAt]!, request) : [],
   };
 }

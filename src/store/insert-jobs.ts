@@ -13,11 +13,11 @@ import { jobRowToTuple, pushJobRowValues } from "./job-row.ts";
 
 const INSERT_COLUMNS = `type, queue, payload, status, priority, effective_priority, max_attempts, run_at, created_at,
   timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id, parent_id,
-  schedule_name, scheduled_for`;
+  schedule_name, scheduled_for, options_from_type`;
 
 // one value per column of INSERT_COLUMNS, in its order (job-row.ts), both as
 // bound values and in the JSON tuples read with ->>
-const VALUES_PER_ROW = 18;
+const VALUES_PER_ROW = 19;
 
 const SELECT_FROM_TUPLES = `SELECT ${Array.from({ length: VALUES_PER_ROW }, (_, i) => `value->>${i}`).join(", ")} FROM json_each(:rows)`;
 
@@ -40,7 +40,7 @@ const INSERT_VALUES = new Map<number, string>(ROWS_PER_STATEMENT.map((rows) => [
 const ROWS_PER_JSON_STATEMENT = 1000;
 const INSERT_FROM_JSON = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES}`;
 
-// A run binds the 18 values of its first job, except that the payload's
+// A run binds the 19 values of its first job, except that the payload's
 // place holds the JSON array of every payload in the run: the row's other
 // values cross into SQLite once per run instead of once per job.
 const PAYLOAD_POSITION = 2;

@@ -116,5 +116,6 @@ export function pushJobRowValues(values: unknown[], row: NewJobRow): void {
     row.parentId === null ? null : Number(row.parentId),
     row.scheduleName,
     row.scheduledFor,
+    row.optionsFromType ?? 0,
   );
 }

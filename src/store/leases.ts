@@ -10,7 +10,7 @@ FROM json_each(:leases) AS l
 WHERE spool_jobs.id = l.value->>0 AND spool_jobs.lease_token = l.value->>1 AND spool_jobs.status = 'running'
 RETURNING spool_jobs.id, spool_jobs.cancel_requested`;
 
-export const EXPIRED_SQL = `SELECT ${JOB_COLUMNS} FROM spool_jobs INDEXED BY spool_jobs_leases
+export const EXPIRED_SQL = `SELECT ${JOB_COLUMNS}, cancel_requested FROM spool_jobs INDEXED BY spool_jobs_leases
 WHERE status = 'running' AND lease_expires_at <= :now ORDER BY lease_expires_at LIMIT :limit`;
 
 export interface RenewResult {
@@ -40,8 +40,11 @@ export async function renewLeases(
   return { renewed, cancelRequested };
 }
 
+/** A running job whose lease ran out, and whether an operator had asked to cancel it. */
+export type ExpiredLease = ClaimedJob & { cancelRequested: boolean };
+
 /** Running jobs whose lease ran out by `now`, oldest first. */
-export async function findExpiredLeases(db: Database, now: number, limit: number): Promise<ClaimedJob[]> {
+export async function findExpiredLeases(db: Database, now: number, limit: number): Promise<ExpiredLease[]> {
   const result = await db.execute({ sql: EXPIRED_SQL, args: { now, limit } });
-  return result.rows.map(rowToClaimedJob);
+  return result.rows.map((row) => Object.assign(rowToClaimedJob(row), { cancelRequested: Number(row.cancel_requested) === 1 }));
 }

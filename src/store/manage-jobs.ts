@@ -18,20 +18,35 @@ WHERE id = :id AND status IN ('scheduled', 'pending') RETURNING id`;
 
 const REQUEST_CANCEL_RUNNING = `UPDATE spool_jobs SET cancel_requested = 1 WHERE id = :id AND status = 'running' RETURNING id`;
 
-const STATUS_OF = `SELECT status FROM spool_jobs WHERE id = ?`;
+const STATUS_OF = `SELECT status, attempts, worker_id, cancel_requested FROM spool_jobs WHERE id = ?`;
+
+/** The attempt a running job is in, for a refusal that names it. */
+export interface RunningAttempt {
+  attempt: number;
+  workerId: string | null;
+  cancelRequested: boolean;
+}
 
 export type ManageResult =
   | { ok: true; status: "pending" | "cancelled" | "cancelling" }
   | { ok: false; reason: "not_found" }
-  | { ok: false; reason: "conflict"; status: string };
+  | { ok: false; reason: "conflict"; status: string; running?: RunningAttempt };
 
 async function explainMiss(db: Database, id: string): Promise<ManageResult> {
   if (!/^\d{1,18}$/.test(id)) return { ok: false, reason: "not_found" };
   const row = (await db.execute({ sql: STATUS_OF, args: [Number(id)] })).rows[0];
-  return row ? { ok: false, reason: "conflict", status: String(row.status) } : { ok: false, reason: "not_found" };
+  if (!row) return { ok: false, reason: "not_found" };
+  const status = String(row.status);
+  if (status !== "running") return { ok: false, reason: "conflict", status };
+  const running = { attempt: Number(row.attempts), workerId: row.worker_id === null ? null : String(row.worker_id), cancelRequested: Number(row.cancel_requested) === 1 };
+  return { ok: false, reason: "conflict", status, running };
 }
 
-/** dead|cancelled -> pending, attempts reset. */
+/**
+ * dead|cancelled -> pending, attempts reset. A job cancelled while running
+ * stays `running` until its attempt ends, so it cannot be replayed while a
+ * handler may still be at work on it (conflict, naming the attempt).
+ */
 export async function replayJob(db: Database, id: string, now: number): Promise<ManageResult> {
   if (/^\d{1,18}$/.test(id)) {
     const result = await db.execute({ sql: REPLAY, args: { id: Number(id), now } });

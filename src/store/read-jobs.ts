@@ -37,6 +37,14 @@ export const COUNTS_SQL = (Object.keys(STATUS_INDEX) as JobStatus[])
   .map((status) => `SELECT '${status}' AS status, count(*) AS n FROM spool_jobs INDEXED BY ${STATUS_INDEX[status]} WHERE status = '${status}'`)
   .join(" UNION ALL ");
 
+// Per type, through the same indexes: pending and the finished statuses
+// count their index entries alone (type is in the index); scheduled and
+// running read their rows, of which there are only as many as are waiting or
+// running.
+export const COUNTS_BY_TYPE_SQL = (Object.keys(STATUS_INDEX) as JobStatus[])
+  .map((status) => `SELECT '${status}' AS status, type, count(*) AS n FROM spool_jobs INDEXED BY ${STATUS_INDEX[status]} WHERE status = '${status}' GROUP BY type`)
+  .join(" UNION ALL ");
+
 /** The job with this id, or null. Ids are decimal strings; anything else finds nothing. */
 export async function getJob(db: Database, id: string): Promise<Job | null> {
   if (!/^\d{1,18}$/.test(id)) return null;
@@ -68,4 +76,16 @@ export async function countJobsByStatus(db: Database): Promise<Record<JobStatus,
   const result = await db.execute(COUNTS_SQL);
   for (const row of result.rows) counts[row.status as JobStatus] = Number(row.n);
   return counts;
+}
+
+/** Counts of jobs by type, then by status (every status present, 0 when none); types with no job are absent. */
+export async function countJobsByType(db: Database): Promise<Record<string, Record<JobStatus, number>>> {
+  const byType: Record<string, Record<JobStatus, number>> = {};
+  const result = await db.execute(COUNTS_BY_TYPE_SQL);
+  for (const row of result.rows) {
+    const type = String(row.type);
+    byType[type] ??= { scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
+    byType[type][row.status as JobStatus] = Number(row.n);
+  }
+  return byType;
 }

@@ -51,9 +51,9 @@ const RESUME = `UPDATE spool_schedules SET paused = 0,
 // nothing). noOverlap is decided here too, inside the write transaction.
 const INSERT_TICKS = `INSERT INTO spool_jobs (type, queue, payload, status, priority, effective_priority, max_attempts,
     run_at, created_at, timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id,
-    parent_id, schedule_name, scheduled_for)
+    parent_id, schedule_name, scheduled_for, options_from_type)
   SELECT t.value->>0, t.value->>1, t.value->>2, t.value->>3, t.value->>4, t.value->>5, t.value->>6, t.value->>7,
-    t.value->>8, t.value->>9, t.value->>10, NULL, t.value->>12, NULL, t.value->>14, NULL, s.name, t.value->>17
+    t.value->>8, t.value->>9, t.value->>10, NULL, t.value->>12, NULL, t.value->>14, NULL, s.name, t.value->>17, t.value->>18
   FROM spool_schedules s, json_each(:rows) AS t
   WHERE s.name = :name AND s.paused = 0 AND s.cron = :cron AND s.timezone IS :timezone
     AND s.next_fire_at = :expected

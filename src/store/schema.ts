@@ -185,4 +185,20 @@ export const MIGRATIONS: readonly Migration[] = [
       END`,
     ],
   },
+  {
+    version: 4,
+    name: "ready index by type; options a job takes from its handling worker",
+    statements: [
+      // A worker claims only the types it defines: one probe per type down
+      // this index, so pending jobs of types no worker runs cost nothing to
+      // pass over. Still partial on status = 'pending' alone, so pending
+      // counts and pages read it as before.
+      `DROP INDEX spool_jobs_ready`,
+      `CREATE INDEX spool_jobs_ready ON spool_jobs (type, effective_priority DESC, run_at, id) WHERE status = 'pending'`,
+      // Bits of the options the enqueuer left unset (1: max_attempts,
+      // 2: timeout_ms): each claim writes them from the claiming worker's
+      // definition. 0 for rows from before, which keep what they stored.
+      `ALTER TABLE spool_jobs ADD COLUMN options_from_type INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
 ];

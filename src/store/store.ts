@@ -12,12 +12,12 @@ import { type CompleteAndClaimResult, completeAndClaim } from "./complete-and-cl
 import { type Outcome, completeJobs } from "./complete-jobs.ts";
 import { Database, type DatabaseOptions, quickCheck } from "./database.ts";
 import { type InsertResult, insertJobs } from "./insert-jobs.ts";
-import { type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
+import { type ExpiredLease, type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
 import { type ManageResult, cancelJob, replayDeadJobs, replayJob } from "./manage-jobs.ts";
 import { migrate } from "./migrate.ts";
 import { type PromoteResult, promoteDueJobs } from "./promote-due-jobs.ts";
 import { type QueueSettings, ageWaitingJobs, listQueueSettings, setQueueAging, setQueuePaused } from "./queues.ts";
-import { type JobPage, countJobsByStatus, getJob, listJobs } from "./read-jobs.ts";
+import { type JobPage, countJobsByStatus, countJobsByType, getJob, listJobs } from "./read-jobs.ts";
 import { saveTypeLimits } from "./type-limits.ts";
 import {
   type FireRequest,
@@ -31,7 +31,7 @@ import {
   upsertSchedule,
 } from "./schedules.ts";
 
-export type { ClaimRequest, CompleteAndClaimResult, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
+export type { ClaimRequest, CompleteAndClaimResult, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
 
 export class Store {
@@ -68,7 +68,7 @@ export class Store {
   renewLeases(leases: Array<{ id: string; token: string }>, expiresAt: number): Promise<RenewResult> {
     return renewLeases(this.db, leases, expiresAt);
   }
-  findExpiredLeases(now: number, limit: number): Promise<ClaimedJob[]> {
+  findExpiredLeases(now: number, limit: number): Promise<ExpiredLease[]> {
     return findExpiredLeases(this.db, now, limit);
   }
   promoteDueJobs(now: number): Promise<PromoteResult> {
@@ -82,6 +82,9 @@ export class Store {
   }
   countJobsByStatus(): Promise<Record<JobStatus, number>> {
     return countJobsByStatus(this.db);
+  }
+  countJobsByType(): Promise<Record<string, Record<JobStatus, number>>> {
+    return countJobsByType(this.db);
   }
   replayJob(id: string, now: number): Promise<ManageResult> {
     return replayJob(this.db, id, now);

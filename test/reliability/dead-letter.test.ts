@@ -170,9 +170,14 @@ describe("cancel", () => {
     const reasons: unknown[] = [];
     spool.define("long", (_p, ctx) => {
       running.resolve();
-      // ignores the signal on purpose beyond noting why it fired: the worker must not wait for it
-      ctx.signal.addEventListener("abort", () => reasons.push(ctx.signal.reason));
-      return new Promise(() => undefined);
+      // ends as soon as its signal fires, as a fetch given the signal would
+      // (a handler that ignores it keeps the job running: cancellation.test.ts)
+      return new Promise((_resolve, reject) =>
+        ctx.signal.addEventListener("abort", () => {
+          reasons.push(ctx.signal.reason);
+          reject(ctx.signal.reason);
+        }),
+      );
     }, { maxAttempts: 3 });
     const { id } = await spool.enqueue("long", null);
     await start();

@@ -123,7 +123,7 @@ describe("stale-job recovery", () => {
     const more = await spool.enqueue("task", { last: false }, { maxAttempts: 2, backoff: { type: "fixed", baseMs: 0, jitter: false } });
     // a worker that claims both and then vanishes without a trace
     const claimedAt = Date.now();
-    const claimed = await spool.store.claimJobs({ limit: 2, queues: null, workerId: "ghost", token: crypto.randomUUID(), now: claimedAt, leaseMs: 200 });
+    const claimed = await spool.store.claimJobs({ limit: 2, types: new Map([["task", {}]]), queues: null, workerId: "ghost", token: crypto.randomUUID(), now: claimedAt, leaseMs: 200 });
     expect(claimed.map((j) => j.id)).toEqual([last.id, more.id]);
 
     await spool.start({ http: false, minPollMs: 5 });

@@ -167,7 +167,7 @@ describe("Cron.runOnce", () => {
     expect(await ticksOf(spool, "sync")).toEqual([minute(1)]);
     expect(await stored(spool, "sync")).toMatchObject({ lastFireAt: minute(1), nextFireAt: minute(3) });
 
-    const claimed = await spool.store.claimJobs({ limit: 10, queues: null, workerId: "w", token: "t1", now: minute(2, 5), leaseMs: 600_000 });
+    const claimed = await spool.store.claimJobs({ limit: 10, types: new Map([["sync", {}]]), queues: null, workerId: "w", token: "t1", now: minute(2, 5), leaseMs: 600_000 });
     expect(claimed.map((j) => j.id)).toContain(first!.id);
     await pass(minute(3));
     expect(await ticksOf(spool, "sync")).toEqual([minute(1)]);

@@ -5,7 +5,7 @@ import { CLAIM_SQL_FOR_PLAN } from "../../src/store/claim-jobs.ts";
 import { HOLDER_OF_KEY_SQL, RELEASE_EXPIRED_KEY_SQL } from "../../src/store/insert-jobs.ts";
 import { EXPIRED_SQL } from "../../src/store/leases.ts";
 import { NEXT_DUE_SQL, PROMOTE_SQL } from "../../src/store/promote-due-jobs.ts";
-import { COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
+import { COUNTS_BY_TYPE_SQL, COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
 import { jobRow, runsOf } from "../support/job-rows.ts";
 import { tempDatabase } from "../support/system.ts";
 
@@ -24,8 +24,10 @@ async function setup() {
   return { store, url: db.url };
 }
 
+const SERVES_T = new Map([["t", {}]]);
+
 const claim = (store: Store, limit: number, token: string = crypto.randomUUID(), now = 5000) =>
-  store.claimJobs({ limit, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
+  store.claimJobs({ limit, types: SERVES_T, queues: null, workerId: "w1", token, now, leaseMs: 30_000 });
 
 describe("claimJobs", () => {
   it("takes jobs by priority, then run time, then id, and never more than asked", async () => {
@@ -57,11 +59,45 @@ describe("claimJobs", () => {
       1000,
     );
     await store.setQueuePaused("held", true);
-    const claimed = await store.claimJobs({ limit: 10, queues: ["default", "held"], workerId: "w", token: "t", now: 5000, leaseMs: 1000 });
+    const claimed = await store.claimJobs({ limit: 10, types: SERVES_T, queues: ["default", "held"], workerId: "w", token: "t", now: 5000, leaseMs: 1000 });
     expect(claimed.map((j) => j.id)).toEqual([ready!.id]);
     expect((await store.getJob(scheduled!.id))!.status).toBe("scheduled");
     expect((await store.getJob(paused!.id))!.status).toBe("pending");
     expect((await store.getJob(other!.id))!.status).toBe("pending");
+  });
+
+  it("claims only the types it is given, leaving pending jobs of other types untouched even ahead in priority", async () => {
+    const { store } = await setup();
+    const [other, mine, third] = await store.insertJobs(
+      runsOf([jobRow({ type: "other", priority: 20 }), jobRow({ type: "t" }), jobRow({ type: "u", priority: 10 })]),
+      1000,
+    );
+    const claimed = await store.claimJobs({ limit: 10, types: new Map([["t", {}], ["u", {}]]), queues: null, workerId: "w", token: "k", now: 5000, leaseMs: 1000 });
+    expect(claimed.map((j) => j.id)).toEqual([third!.id, mine!.id]);
+    expect(await store.getJob(other!.id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await store.claimJobs({ limit: 10, types: new Map(), queues: null, workerId: "w", token: "k", now: 5000, leaseMs: 1000 })).toEqual([]);
+  });
+
+  it("writes the options a job was enqueued without from the claiming worker's definition, and keeps those set explicitly", async () => {
+    const { store } = await setup();
+    const [left, kept, partly, undefinedThere] = await store.insertJobs(
+      runsOf([
+        jobRow({ maxAttempts: 3, timeoutMs: null, optionsFromType: 3 }),
+        jobRow({ maxAttempts: 7, timeoutMs: 900, optionsFromType: 0 }),
+        jobRow({ maxAttempts: 7, timeoutMs: 900, optionsFromType: 2 }),
+        jobRow({ type: "u", maxAttempts: 5, timeoutMs: 100, optionsFromType: 3 }),
+      ]),
+      1000,
+    );
+    const types = new Map([["t", { maxAttempts: 1, timeoutMs: 500 }], ["u", {}]]);
+    const claimed = await store.claimJobs({ limit: 10, types, queues: null, workerId: "w", token: "k", now: 5000, leaseMs: 1000 });
+    const byId = new Map(claimed.map((j) => [j.id, j]));
+    expect(byId.get(left!.id)).toMatchObject({ maxAttempts: 1, timeoutMs: 500 });
+    expect(byId.get(kept!.id)).toMatchObject({ maxAttempts: 7, timeoutMs: 900 });
+    expect(byId.get(partly!.id)).toMatchObject({ maxAttempts: 7, timeoutMs: 500 });
+    // a definition that leaves them unset gives the built-in defaults, not the enqueuer's
+    expect(byId.get(undefinedThere!.id)).toMatchObject({ maxAttempts: 3, timeoutMs: null });
+    expect(await store.getJob(left!.id)).toMatchObject({ maxAttempts: 1, timeoutMs: 500 });
   });
 
   it("never hands one job to two racing claimers on the same file", async () => {
@@ -83,14 +119,14 @@ describe("claimJobs", () => {
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
   });
 
-  it("is served by the ready index, walked in order, without sorting the table", async () => {
+  it("is served by one probe of the ready index per served type, walked in order, without sorting the table", async () => {
     const { store } = await setup();
     const plan = await store.db.execute({
       sql: `EXPLAIN QUERY PLAN ${CLAIM_SQL_FOR_PLAN}`,
-      args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, scan: 72, queues: null },
+      args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, types: '{"a":[1,null],"b":[null,null]}', queues: null },
     });
     const details = plan.rows.map((r) => String(r.detail));
-    expect(details).toContain("SCAN spool_jobs USING INDEX spool_jobs_ready");
+    expect(details).toContain("SEARCH p USING INDEX spool_jobs_ready (type=?)");
     // the only full-table steps allowed are over tiny settings tables and small temp sets
     expect(details.filter((d) => /^SCAN spool_jobs\b(?! USING INDEX spool_jobs_ready)/.test(d))).toEqual([]);
   });
@@ -126,5 +162,9 @@ describe("claimJobs", () => {
     }
     const counts = await explain(COUNTS_SQL, {});
     expect(counts.filter((d) => /^SCAN spool_jobs\b/.test(d) && !/INDEX/.test(d))).toEqual([]);
+    const byType = await explain(COUNTS_BY_TYPE_SQL, {});
+    expect(byType.filter((d) => /^SCAN spool_jobs\b/.test(d) && !/INDEX/.test(d))).toEqual([]);
+    // pending and finished jobs are counted per type from their index entries alone
+    expect(byType.filter((d) => /COVERING INDEX spool_jobs_(ready|finished)/.test(d)).length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -31,7 +31,7 @@ describe("migrate", () => {
     expect(await migrate(db, () => 1)).toEqual([...Array(LATEST_SCHEMA_VERSION)].map((_, i) => i + 1));
     expect(await migrate(db, () => 2)).toEqual([]);
     const ledger = await db.execute("SELECT version, applied_at FROM spool_migrations");
-    expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual([[1, 1], [2, 1], [3, 1]]);
+    expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual([[1, 1], [2, 1], [3, 1], [4, 1]]);
   });
 
   it("keeps a completed attempt recorded before version 2 once, not twice", async () => {
@@ -46,7 +46,7 @@ describe("migrate", () => {
         VALUES (1, 't', 'default', 'null', 'completed', 0, 0, 2, 3, 0, 0, 10, 20, 'w', :history)`,
       args: { history },
     });
-    expect(await migrate(db, () => 2)).toEqual([2, 3]);
+    expect(await migrate(db, () => 2)).toEqual([2, 3, 4]);
     const store = await Store.open({ url }, systemClock);
     cleanups.unshift(() => store.close());
     expect((await store.getJob("1"))!.history.map((a) => [a.attempt, a.outcome])).toEqual([[1, "failed"], [2, "completed"]]);
@@ -64,9 +64,14 @@ describe("migrate", () => {
              (9, 'a', 'default', 'null', 'dead', 0, 0, 3, 3, 5, 5, 6, 7, 'tok', NULL, 'w', NULL, NULL, NULL, NULL, NULL)`);
     const objects = "SELECT type, name FROM sqlite_schema WHERE tbl_name = 'spool_jobs' AND name NOT LIKE 'sqlite_%' ORDER BY name";
     const before = { rows: (await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows, objects: (await db.execute(objects)).rows };
-    expect(await migrate(db, () => 3)).toEqual([3]);
-    expect((await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows).toEqual(before.rows);
+    expect(await migrate(db, () => 3)).toEqual([3, 4]);
+    // version 4 adds a column (0 on every kept row) and redefines the ready index under its old name
+    const after = (await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows;
+    expect(after.map((row) => row.options_from_type)).toEqual([0, 0, 0]);
+    expect(after.map(({ options_from_type: _, ...rest }) => rest)).toEqual(before.rows.map((row) => ({ ...row })));
     expect((await db.execute(objects)).rows).toEqual(before.objects);
+    const ready = await db.execute("SELECT sql FROM sqlite_schema WHERE name = 'spool_jobs_ready'");
+    expect(String(ready.rows[0]!.sql)).toContain("(type, effective_priority DESC, run_at, id) WHERE status = 'pending'");
     // the rules hold as before
     await expect(db.execute("UPDATE spool_jobs SET status = 'lost' WHERE id = 7")).rejects.toThrow(/CHECK constraint failed/);
     await expect(db.execute("UPDATE spool_jobs SET status = 'completed' WHERE id = 7")).rejects.toThrow(/CHECK constraint failed/);
