@@ -121,7 +121,7 @@ function runCell(cell, prefixed, dir) {
         skipped: report ? report.numPendingTests + report.numTodoTests : undefined,
         seconds,
         ok,
-        why: ok ? "" : report === undefined ? `exit ${code ?? signal}, no vitest results` : `exit ${code ?? signal}, ${failed} failed tests, ${brokenFiles} failed files`,
+        why: ok ? "" : report === undefined ? `exit ${code ?? signal}, no vitest results` : `exit ${code ?? signal}, ${failed} failed tests, ${brokenFiles} failed suites`,
       });
     });
   });
@@ -137,7 +137,7 @@ function table(rows) {
 /** .github/workflows/ci.yml: the same checks as .ci/run, one parallel job per cell, and the bench. */
 export function workflow() {
   const node20 = pinnedNode(20);
-  const setup = (version) => [`      - uses: actions/checkout@v4`, `      - uses: actions/setup-node@v4`, `        with:`, `          node-version: ${version}`, `          cache: npm`];
+  const setup = (version) => [`      - uses: actions/checkout@v5`, `      - uses: actions/setup-node@v6`, `        with:`, `          node-version: ${version}`, `          cache: npm`];
   const install = `      - run: npm ci --no-audit --no-fund`;
   const job = (id, name, steps) => [`  ${id}:`, `    name: ${name}`, `    runs-on: ubuntu-latest`, `    timeout-minutes: 30`, `    steps:`, ...steps];
   const cells = CELLS.flatMap((cell) => {
