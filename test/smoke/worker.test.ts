@@ -4,12 +4,12 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ROOT, type RunningProcess, freePort, startProcess } from "../support/processes.ts";
+import { ROOT, type RunningProcess, freePort, nodeBinary, startProcess } from "../support/processes.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
 const BIN = join(ROOT, "node_modules", ".bin");
 const COMMANDS: Record<string, [string, string[]]> = {
-  "node dist/worker.js": ["node", ["dist/worker.js"]],
+  "node dist/worker.js": [nodeBinary(), ["dist/worker.js"]],
   "bun run worker": [join(BIN, "bun"), ["run", "worker"]],
   "deno task worker": [join(BIN, "deno"), ["task", "worker"]],
 };

@@ -18,12 +18,27 @@ export function currentRuntime(): RuntimeName {
   return g.Deno ? "deno" : g.Bun ? "bun" : "node";
 }
 
+/**
+ * The Node binary for Node commands in tests: SPOOL_TEST_NODE when the matrix
+ * runner sets it (so a Node 22 cell spawns Node 22 workers), else the Node
+ * running this file, else `node` from PATH (under Bun and Deno).
+ */
+export function nodeBinary(): string {
+  return process.env.SPOOL_TEST_NODE || (currentRuntime() === "node" ? process.execPath : "node");
+}
+
+/** The version of the runtime this test file runs on, as its own `--version` prints it (`v22.23.5`, `1.4.5`, `2.9.6`). */
+export function currentRuntimeVersion(): string {
+  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
+  return g.Deno ? g.Deno.version.deno : g.Bun ? g.Bun.version : process.version;
+}
+
 /** Command and arguments that run `script` (a .ts under src/, or dist/ for node) on `runtime`. */
 export function runtimeCommand(runtime: RuntimeName, script: { ts: string; js: string }): [string, string[]] {
   switch (runtime) {
     case "node":
       if (!existsSync(join(ROOT, script.js))) throw new Error(`${script.js} is missing: run npm run build first`);
-      return ["node", [join(ROOT, script.js)]];
+      return [nodeBinary(), [join(ROOT, script.js)]];
     case "bun":
       return [join(BIN, "bun"), [join(ROOT, script.ts)]];
     case "deno":
