@@ -95,11 +95,17 @@ export class ServerConnection implements Connection {
     const commit = afterOk(last);
     steps.push(commit.run("COMMIT"));
     steps.push(batch.step().condition(hrana.BatchCond.not(hrana.BatchCond.ok(commit))).run("ROLLBACK"));
+    // Every step's failure is observed here, and reported once below: when the
+    // request itself fails the steps may reject later, or never settle at all.
+    for (const step of steps) step.catch(() => undefined);
     const sent = batch.execute();
     stream.closeGracefully();
-    // Every promise is settled before anything is thrown: none is left to reject unobserved.
-    const [request, ...settled] = await Promise.allSettled([sent, ...steps]);
-    if (request!.status === "rejected") throw withCode(request.reason);
+    try {
+      await sent;
+    } catch (error) {
+      throw withCode(error);
+    }
+    const settled = await Promise.allSettled(steps);
     const failed = settled.slice(0, -1).find((s) => s.status === "rejected");
     if (failed) throw withCode((failed as PromiseRejectedResult).reason);
     const results: QueryResult[] = [];
