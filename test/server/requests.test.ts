@@ -54,7 +54,7 @@ describe("requests to a libSQL server", () => {
       await spool.enqueueMany(Array.from({ length: 50 }, (_, i) => ({ type: "batch-of-50", payload: { i } })));
       const now = Date.now();
       calls.length = 0;
-      const claimed = await spool.store.claimJobs({ limit: 50, queues: null, workerId: "counter", token: "t-50", now, leaseMs: 30_000 });
+      const claimed = await spool.store.claimJobs({ limit: 50, types: new Map([["batch-of-50", {}]]), queues: null, workerId: "counter", token: "t-50", now, leaseMs: 30_000 });
       expect(claimed).toHaveLength(50);
       expect(calls).toHaveLength(1);
       const done = await spool.store.completeJobs(
