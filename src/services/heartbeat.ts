@@ -58,8 +58,6 @@ export class Heartbeat {
     );
     for (const entry of entries) {
       const id = entry.job.id;
-      // its outcome was written while the renewal was on its way: the job is done, not lost
-      if (executor.running.get(id) !== entry) continue;
       if (!renewed.has(id)) {
         // An attempt whose outcome is decided has left `running` when the
         // completer wrote it first: its renewal finds no running row, which

@@ -72,6 +72,8 @@ describe("requests to a libSQL server", () => {
   it("polls an idle server at most once per poll interval per service", async () => {
     const { client, calls } = countingClient(server.url);
     const spool = await createSpool({ url: server.url, client, leaseMs: 30_000 });
+    // a worker claims only types it defines; with none it would never ask
+    spool.define("idle", () => {});
     const pollMs = 200;
     const worker = await spool.start({ http: false, minPollMs: pollMs, maxPollMs: pollMs });
     try {
