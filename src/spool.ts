@@ -14,7 +14,7 @@ import { type EnqueueOptions, type JobTypeOptions, checkJobType, checkName } fro
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
 import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
 import { type JobStatus, isJobStatus } from "./core/states.ts";
-import { fileIdentity } from "./runtime/files.ts";
+import type { Platform } from "./platform/platform.ts";
 import type { ServiceHealth } from "./services/loop.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
 import { type JobPage, type ManageResult, type ScheduleRecord, Store } from "./store/store.ts";
@@ -79,6 +79,12 @@ export interface HealthReport {
   reason: string | null;
   /** The failure tracking of every service of the workers started here. */
   services: ServiceHealth[];
+  /**
+   * Milliseconds since this process last committed a write, or null before
+   * its first. On a server, a number that keeps growing while reads answer
+   * means writes are stuck there.
+   */
+  lastWriteAgoMs: number | null;
 }
 
 /**
@@ -432,6 +438,7 @@ export class Spool {
       database,
       reason,
       services,
+      lastWriteAgoMs: this.store.db.lastWriteAgoMs(),
     });
     if (this.#closed) return report("unreachable", "this Spool is closed");
     try {
@@ -498,11 +505,12 @@ function checkQueueName(name: unknown): string {
 }
 
 /**
- * Opens (creating if needed) the database at `url`, runs migrations and
- * returns a Spool. Throws INVALID_CONFIG for an unusable URL and
+ * Opens (creating if needed) the database at `url` through `platform`, runs
+ * migrations and returns a Spool. Each entry point's `createSpool` calls it
+ * with its own platform. Throws INVALID_CONFIG for an unusable URL and
  * DATABASE_UNAVAILABLE when the database cannot be opened.
  */
-export async function createSpool(options: SpoolOptions): Promise<Spool> {
+export async function openSpool(options: SpoolOptions, platform: Platform): Promise<Spool> {
   if (typeof options?.url !== "string" || options.url.length === 0) {
     throw new SpoolError("INVALID_CONFIG", `createSpool needs a database url, got ${JSON.stringify(options?.url)}`);
   }
@@ -515,7 +523,7 @@ export async function createSpool(options: SpoolOptions): Promise<Spool> {
   const clock = options.clock ?? systemClock;
   let store: Store;
   try {
-    store = await Store.open({ url: options.url, authToken: options.authToken, client: options.client, fileIdentity }, clock);
+    store = await Store.open({ url: options.url, authToken: options.authToken, client: options.client, fileIdentity: platform.fileIdentity, connect: platform.connect }, clock);
   } catch (error) {
     if (error instanceof SpoolError && error.code === "DATABASE_CORRUPT") {
       throw new SpoolError("DATABASE_CORRUPT", `database ${options.url}: ${error.message}`, { cause: error });

@@ -12,7 +12,7 @@ import exampleJobs from "./example/jobs.ts";
 import { ensureDatabaseFolder, moduleUrl } from "./runtime/files.ts";
 import { currentDirectory, exitProcess, hostName, onShutdownSignal, processId, readEnvironment, runtimeName } from "./runtime/host.ts";
 import { serve } from "./serve.ts";
-import { createSpool } from "./spool.ts";
+import { createSpool } from "./create-spool.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 

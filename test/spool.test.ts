@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../src/core/errors.ts";
 import type { JobContext } from "../src/core/job-types.ts";
 import type { EnqueueOptions } from "../src/core/options.ts";
-import { createSpool, type Spool } from "../src/spool.ts";
+import { createSpool, type Spool } from "../src/index.ts";
 import { deferred, openSpool, waitFor } from "./support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -17,6 +17,10 @@ import { Producer } from "./producer.ts";
 import { Promoter } from "./promoter.ts";
 import { Reaper } from "./reaper.ts";
 
+// How long past the grace period a stopping worker may spend handing jobs back
+// and writing outcomes, all together.
+const HAND_BACK_MS = 2000;
+
 export interface SpoolWorkerOptions {
   store: Store;
   types: JobTypes;
@@ -130,7 +134,9 @@ export class SpoolWorker {
   /**
    * Stops claiming, lets running jobs finish for up to `graceMs`, then aborts
    * the rest and hands them back to the queue (pending, attempt not spent).
-   * Idempotent: a second call awaits the first.
+   * Resolves within `graceMs` plus 2 s even when the database does not
+   * answer; outcomes it could not write then stay leased until a reaper
+   * hands the jobs back. Idempotent: a second call awaits the first.
    */
   stop(options: StopOptions = {}): Promise<void> {
     this.#stopping ??= this.#stop(options.graceMs ?? 10_000);
@@ -139,17 +145,25 @@ export class SpoolWorker {
 
   async #stop(graceMs: number): Promise<void> {
     const { clock, logger } = this.#options;
-    await Promise.all([this.producer.stop(), this.promoter.stop(), this.cron.stop(), this.reaper.stop(), this.ager.stop()]);
-    const finished = await this.#within(graceMs, this.producer.settle());
+    const graceEnds = clock.now() + graceMs;
+    const graceLeft = () => Math.max(0, graceEnds - clock.now());
+    // A service in the middle of a pass over a database that does not answer
+    // would hold its stop() until the request times out: the grace period bounds it.
+    await this.#within(graceLeft(), Promise.all([this.producer.stop(), this.promoter.stop(), this.cron.stop(), this.reaper.stop(), this.ager.stop()]));
+    const finished = await this.#within(graceLeft(), this.producer.settle());
     if (!finished) {
       const unfinished = [...this.executor.running.keys()];
       logger.warn("grace period over; handing unfinished jobs back to the queue", { jobIds: unfinished });
       for (const id of unfinished) this.executor.stop(id, "shutdown");
-      // a database that does not answer must not hold the process forever
-      await this.#within(5000, this.producer.settle());
     }
-    await this.heartbeat.stop();
-    if (!(await this.#within(5000, this.completer.drain()))) this.completer.abandon();
+    // Handing jobs back and writing outcomes get one short allowance past the
+    // grace period, shared: a database that does not answer must not hold the
+    // process. What is not written stays leased, and a reaper hands it back.
+    const allowanceEnds = clock.now() + HAND_BACK_MS;
+    const allowanceLeft = () => Math.max(0, allowanceEnds - clock.now());
+    if (!finished) await this.#within(allowanceLeft(), this.producer.settle());
+    await this.#within(allowanceLeft(), this.heartbeat.stop());
+    if (!(await this.#within(allowanceLeft(), this.completer.drain()))) this.completer.abandon();
     logger.info("worker stopped", { workerId: this.workerId, at: clock.now() });
   }
 

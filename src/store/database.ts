@@ -3,10 +3,29 @@
  * file safe to share between processes and the retry that waits out another
  * process's write lock.
  */
-import { type Client, createClient } from "@libsql/client";
+import type { Client } from "@libsql/client";
 import type { Clock } from "../core/clock.ts";
 import { SpoolError } from "../core/errors.ts";
-import { type BatchMode, type Connection, FileConnection, type QueryResult, type SqlStatement, filePath } from "./file-connection.ts";
+import type { BatchMode, Connection, QueryResult, SqlStatement } from "./file-connection.ts";
+import { filePath } from "./file-path.ts";
+import { isReadOnly } from "./read-only.ts";
+
+/** What opening a connection needs besides its URL. */
+export interface ConnectionSettings {
+  authToken?: string;
+  /** How long SQLite itself waits for another process's lock on a file. */
+  busyTimeoutMs: number;
+  /** fetch for a server, giving up after the request timeout. */
+  fetch: (request: Request) => Promise<Response>;
+  /** Write transactions sent to a server at once at most, per connection. */
+  writesInFlight: number;
+}
+
+/**
+ * Opens a connection for a URL no client was given for. Each entry point
+ * brings its own, so that only the main one can load the native file driver.
+ */
+export type ConnectionOpener = (url: string, settings: ConnectionSettings) => Connection | Promise<Connection>;
 
 export interface DatabaseOptions {
   /** `file:path`, `:memory:`, `libsql://...`, `http(s)://...` or `ws(s)://...`. */
@@ -23,6 +42,8 @@ export interface DatabaseOptions {
   fileIdentity?: (path: string) => Promise<string | null>;
   /** How long a request to a libSQL server may go unanswered before it fails. Default 30 s. */
   requestTimeoutMs?: number;
+  /** Opens the connection when no `client` is given. */
+  connect: ConnectionOpener;
 }
 
 // how often a healthy file database looks at its file; a missing one is looked at on every use
@@ -39,6 +60,11 @@ const RETRIES_WITHOUT_DELAY = 10;
 // server that hangs) would otherwise hold its caller forever: the producer
 // would claim nothing again. It fails instead, and the caller retries.
 const REQUEST_TIMEOUT_MS = 30_000;
+// One write transaction in flight per process on a server: sqld runs writes
+// one at a time anyway, and every extra one waiting there holds a slot in its
+// write-lock queue and can time out there (TRANSACTION_TIMEOUT) instead of
+// waiting its turn here. Measured in the README's server section.
+const SERVER_WRITES_IN_FLIGHT = 1;
 const WAL_CHECKPOINT_PAGES = 10_000;
 
 export class Database {
@@ -48,16 +74,27 @@ export class Database {
   readonly #clock: Clock;
   readonly #busyRetryMs: number;
   readonly #fileIdentity: ((path: string) => Promise<string | null>) | null;
+  /** A client the caller passed in: it may keep failed statements alive (see #dropFailedStatements). */
+  readonly #passedIn: boolean;
   #reconnects = 0;
+  #lastWriteAt: number | null = null;
   /** The file this connection opened, as `fileIdentity` named it. */
   #openedFile: string | null = null;
   #fileCheckedAt = -Infinity;
   #fileMissing = false;
 
-  private constructor(url: string, client: Connection, clock: Clock, busyRetryMs: number, fileIdentity: DatabaseOptions["fileIdentity"]) {
+  private constructor(
+    url: string,
+    client: Connection,
+    passedIn: boolean,
+    clock: Clock,
+    busyRetryMs: number,
+    fileIdentity: DatabaseOptions["fileIdentity"],
+  ) {
     this.url = url;
     this.isLocalFile = url.startsWith("file:");
     this.#client = client;
+    this.#passedIn = passedIn;
     this.#clock = clock;
     this.#busyRetryMs = busyRetryMs;
     this.#fileIdentity = this.#isFileOnDisk ? (fileIdentity ?? null) : null;
@@ -72,22 +109,25 @@ export class Database {
         `database url ${JSON.stringify(options.url)} must start with file:, libsql:, http(s): or ws(s): (or be :memory:)`,
       );
     }
-    const local = url.startsWith("file:");
     let client: Connection;
     try {
       // One connection to a file: PRAGMAs reach every statement, and libSQL
       // runs file statements synchronously, so more would not add speed.
       client = options.client
         ? (options.client as unknown as Connection)
-        : local
-          ? new FileConnection(url, NATIVE_BUSY_TIMEOUT_MS)
-          : createClient({ url, authToken: options.authToken, concurrency: 20, fetch: fetchWithin(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, options.url) }) as unknown as Connection;
+        : await options.connect(url, {
+            authToken: options.authToken,
+            busyTimeoutMs: NATIVE_BUSY_TIMEOUT_MS,
+            fetch: fetchWithin(options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, options.url),
+            writesInFlight: SERVER_WRITES_IN_FLIGHT,
+          });
     } catch (error) {
+      if (error instanceof SpoolError) throw error;
       throw new SpoolError("DATABASE_UNAVAILABLE", `cannot open database ${JSON.stringify(options.url)}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const db = new Database(url, client, clock, options.busyRetryMs ?? 60_000, options.fileIdentity);
+    const db = new Database(url, client, options.client !== undefined, clock, options.busyRetryMs ?? 60_000, options.fileIdentity);
     if (db.#fileIdentity) db.#openedFile = await db.#fileIdentity(filePath(url));
     if (db.#isFileOnDisk) await db.#retryWhileBusy(() => db.#configureConnection());
     return db;
@@ -112,13 +152,26 @@ export class Database {
     await this.#client.execute(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   }
 
-  execute(statement: SqlStatement): Promise<QueryResult> {
-    return this.#retryWhileBusy(() => this.#client.execute(statement));
+  async execute(statement: SqlStatement): Promise<QueryResult> {
+    const result = await this.#retryWhileBusy(() => this.#client.execute(statement));
+    if (!isReadOnly(statement)) this.#lastWriteAt = this.#clock.now();
+    return result;
   }
 
   /** Runs the statements in one transaction (BEGIN IMMEDIATE for "write"). */
-  batch(statements: SqlStatement[], mode: BatchMode = "write"): Promise<QueryResult[]> {
-    return this.#retryWhileBusy(() => this.#client.batch(statements, mode));
+  async batch(statements: SqlStatement[], mode: BatchMode = "write"): Promise<QueryResult[]> {
+    const results = await this.#retryWhileBusy(() => this.#client.batch(statements, mode));
+    if (mode === "write") this.#lastWriteAt = this.#clock.now();
+    return results;
+  }
+
+  /**
+   * Milliseconds since a write transaction last committed through this
+   * connection, or null before the first. On a server, a value that keeps
+   * growing while reads still work means writes are stuck there.
+   */
+  lastWriteAgoMs(): number | null {
+    return this.#lastWriteAt === null ? null : Math.max(0, this.#clock.now() - this.#lastWriteAt);
   }
 
   close(): void {
@@ -138,7 +191,7 @@ export class Database {
   // meet the lock outside BEGIN IMMEDIATE, so it needs none of this. Memory
   // databases are never busy.
   async #dropFailedStatements(): Promise<void> {
-    if (!this.#isFileOnDisk || this.#client instanceof FileConnection) return;
+    if (!this.#isFileOnDisk || !this.#passedIn) return;
     this.#reconnects++;
     await this.#client.reconnect();
     try {

@@ -12,7 +12,7 @@ import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/core/job.ts";
 import { type Logger, createJsonLogger } from "../../src/core/logger.ts";
-import { createSpool } from "../../src/spool.ts";
+import { createSpool } from "../../src/index.ts";
 import { currentRuntime, freePort, runtimeCommand, startProcess } from "../support/processes.ts";
 import { libsqlServer } from "../support/sqld.ts";
 import { deferred, openSpool, tempDatabase, waitFor } from "../support/system.ts";

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PermanentError } from "../../src/index.ts";
 import type { Job } from "../../src/core/job.ts";
 import { createHandler } from "../../src/http/handler.ts";
-import type { Spool, SpoolOptions } from "../../src/spool.ts";
+import type { Spool, SpoolOptions } from "../../src/index.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -207,7 +207,7 @@ describe("cancel", () => {
     await start();
     await running.promise;
 
-    const { createSpool } = await import("../../src/spool.ts");
+    const { createSpool } = await import("../../src/index.ts");
     const operator = await createSpool({ url });
     cleanups.push(() => operator.close());
     expect(await operator.cancel(id)).toBe("cancelling");

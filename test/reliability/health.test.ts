@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { createHandler } from "../../src/http/handler.ts";
-import { FAILING_UNHEALTHY_MS, type HealthReport, createSpool } from "../../src/spool.ts";
+import { createSpool } from "../../src/index.ts";
+import { FAILING_UNHEALTHY_MS, type HealthReport } from "../../src/spool.ts";
 import { capFile, corruptRootPage, fillUp, uncapFile } from "../support/damage.ts";
 import { currentRuntime, freePort, runtimeCommand, startProcess } from "../support/processes.ts";
 import { openSpool, tempDatabase, waitFor } from "../support/system.ts";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Job } from "../../src/core/job.ts";
-import { createSpool, type SpoolOptions } from "../../src/spool.ts";
+import { createSpool, type SpoolOptions } from "../../src/index.ts";
 import { currentRuntime, type RunningProcess, runtimeCommand, startProcess } from "../support/processes.ts";
 import { openSpool, tempDatabase, waitFor } from "../support/system.ts";
 

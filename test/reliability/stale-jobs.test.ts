@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/core/job.ts";
-import { createSpool, type Spool } from "../../src/spool.ts";
+import { createSpool, type Spool } from "../../src/index.ts";
 import { ROOT, currentRuntime, freePort, type RunningProcess, startWorker } from "../support/processes.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
@@ -86,7 +86,7 @@ describe("stale-job recovery", () => {
 
   it("renews the lease of a job that runs for several lease periods, so another process's reaper leaves it alone", async () => {
     const { spool } = await setup();
-    const { createSpool: open } = await import("../../src/spool.ts");
+    const { createSpool: open } = await import("../../src/index.ts");
     const leaseMs = 300;
     const url = spool.store.db.url;
     const runner = await open({ url, leaseMs, workerId: "runner" });

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSpool } from "../../src/spool.ts";
+import { createSpool } from "../../src/index.ts";
 import { ROOT, type RunningProcess, currentRuntime, freePort, startWorker } from "../support/processes.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 

@@ -5,7 +5,7 @@ import { silentLogger } from "../../src/core/logger.ts";
 import type { ScheduleOptions } from "../../src/core/schedule.ts";
 import { JOB_STATUSES } from "../../src/core/states.ts";
 import { Cron } from "../../src/services/cron.ts";
-import { type Spool, createSpool } from "../../src/spool.ts";
+import { type Spool, createSpool } from "../../src/index.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
 /** "now" is whatever the test says; waits (only the database's busy retry) take real time. */

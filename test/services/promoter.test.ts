@@ -3,7 +3,7 @@ import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { SpoolError } from "../../src/core/errors.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { Promoter } from "../../src/services/promoter.ts";
-import { type Spool, createSpool } from "../../src/spool.ts";
+import { type Spool, createSpool } from "../../src/index.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
 let opened: Spool[] = [];

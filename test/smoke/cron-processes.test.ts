@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Job } from "../../src/core/job.ts";
 import { JOB_STATUSES } from "../../src/core/states.ts";
-import { type Spool, createSpool } from "../../src/spool.ts";
+import { type Spool, createSpool } from "../../src/index.ts";
 import { ROOT, type RunningProcess, currentRuntime, freePort, runtimeCommand, startProcess, startWorker } from "../support/processes.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 

@@ -8,6 +8,8 @@ import { NEXT_DUE_SQL, PROMOTE_SQL } from "../../src/store/promote-due-jobs.ts";
 import { COUNTS_BY_TYPE_SQL, COUNTS_SQL, PAGE_SQL } from "../../src/store/read-jobs.ts";
 import { jobRow, runsOf } from "../support/job-rows.ts";
 import { tempDatabase } from "../support/system.ts";
+import { nativePlatform } from "../../src/platform/native.ts";
+const { connect } = nativePlatform;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -16,7 +18,7 @@ afterEach(() => {
 
 async function setup() {
   const db = tempDatabase();
-  const store = await Store.open({ url: db.url }, systemClock);
+  const store = await Store.open({ url: db.url, connect }, systemClock);
   cleanups.push(() => {
     store.close();
     db.cleanup();
@@ -102,7 +104,7 @@ describe("claimJobs", () => {
 
   it("never hands one job to two racing claimers on the same file", async () => {
     const { store, url } = await setup();
-    const others = await Promise.all([1, 2, 3].map(() => Store.open({ url }, systemClock)));
+    const others = await Promise.all([1, 2, 3].map(() => Store.open({ url, connect }, systemClock)));
     cleanups.push(() => others.forEach((s) => s.close()));
     await store.insertJobs(runsOf(Array.from({ length: 600 }, () => jobRow())), 1000);
     const seen = new Map<string, number>();

@@ -5,6 +5,8 @@ import { createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import { Database } from "../../src/store/database.ts";
+import { nativePlatform } from "../../src/platform/native.ts";
+const { connect } = nativePlatform;
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -19,7 +21,7 @@ describe("Database", () => {
     cleanups.push(() => new Promise((r) => (sockets.forEach((s) => s.destroy()), server.close(r))));
     const port = (server.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}`;
-    const db = await Database.open({ url, requestTimeoutMs: 300 }, systemClock);
+    const db = await Database.open({ url, requestTimeoutMs: 300, connect }, systemClock);
     cleanups.push(() => db.close());
     await expect(db.execute("SELECT 1")).rejects.toThrow(`database ${url} did not answer within 300 ms`);
     expect(sockets.length).toBeGreaterThan(0);

@@ -4,6 +4,8 @@ import type { NewJobRow } from "../../src/core/job.ts";
 import { Store } from "../../src/store/store.ts";
 import { jobRow } from "../support/job-rows.ts";
 import { tempDatabase } from "../support/system.ts";
+import { nativePlatform } from "../../src/platform/native.ts";
+const { connect } = nativePlatform;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -13,7 +15,7 @@ afterEach(() => {
 async function setup() {
   const db = tempDatabase();
   cleanups.push(db.cleanup);
-  const store = await Store.open({ url: db.url }, systemClock);
+  const store = await Store.open({ url: db.url, connect }, systemClock);
   cleanups.unshift(() => store.close());
   return store;
 }

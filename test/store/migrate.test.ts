@@ -6,6 +6,8 @@ import { MIGRATIONS } from "../../src/store/schema.ts";
 import { Store } from "../../src/store/store.ts";
 import { runtimeCommand, startProcess } from "../support/processes.ts";
 import { tempDatabase } from "../support/system.ts";
+import { nativePlatform } from "../../src/platform/native.ts";
+const { connect } = nativePlatform;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -19,7 +21,7 @@ function setup() {
 }
 
 async function open(url: string) {
-  const db = await Database.open({ url }, systemClock);
+  const db = await Database.open({ url, connect }, systemClock);
   cleanups.unshift(() => db.close());
   return db;
 }
@@ -47,7 +49,7 @@ describe("migrate", () => {
       args: { history },
     });
     expect(await migrate(db, () => 2)).toEqual([2, 3, 4]);
-    const store = await Store.open({ url }, systemClock);
+    const store = await Store.open({ url, connect }, systemClock);
     cleanups.unshift(() => store.close());
     expect((await store.getJob("1"))!.history.map((a) => [a.attempt, a.outcome])).toEqual([[1, "failed"], [2, "completed"]]);
   });

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../../src/core/errors.ts";
 import { createHandler } from "../../src/http/handler.ts";
-import { createSpool } from "../../src/spool.ts";
+import { createSpool } from "../../src/index.ts";
 import { capFile, corruptRootPage, fillUp } from "../support/damage.ts";
 import { openSpool, tempDatabase } from "../support/system.ts";
 

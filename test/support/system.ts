@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSpool, type Spool, type SpoolOptions } from "../../src/spool.ts";
+import { createSpool, type Spool, type SpoolOptions } from "../../src/index.ts";
 
 /** A new empty folder and a `file:` URL for a database in it. */
 export function tempDatabase(prefix = "spool-test-"): { dir: string; path: string; url: string; cleanup: () => void } {
