@@ -7,7 +7,7 @@
 import { loadConfig } from "../config.ts";
 import { SpoolError } from "../core/errors.ts";
 import { fileIdentity } from "../runtime/files.ts";
-import { type Spool, createSpool } from "../spool.ts";
+import type { Spool } from "../spool.ts";
 import { filePath } from "../store/file-connection.ts";
 import { type FlagSpec, UsageError, parseArgs } from "./args.ts";
 import { COMMANDS, type Command, CommandFailure, type RunContext } from "./commands.ts";
@@ -123,6 +123,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const database = databaseLabel(config.databaseUrl);
     if (command.createsDatabase) await io.ensureDatabaseFolder(config.databaseUrl);
     else await checkDatabaseExists(config.databaseUrl, database);
+    // loaded only now: help and usage errors answer without the database driver and the rest of Spool
+    const { createSpool } = await import("../spool.ts");
     spool = await createSpool({ url: config.databaseUrl, authToken: config.authToken });
     const opened = spool;
     await work({
