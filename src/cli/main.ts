@@ -125,7 +125,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     else await checkDatabaseExists(config.databaseUrl, database);
     // loaded only now: help and usage errors answer without the database driver and the rest of Spool
     const { createSpool } = await import("../spool.ts");
-    spool = await createSpool({ url: config.databaseUrl, authToken: config.authToken });
+    spool = await createSpool({ url: config.databaseUrl, authToken: config.authToken, maxJsonDepth: config.maxJsonDepth });
     const opened = spool;
     await work({
       spool: opened,

@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import { createSpool, type Spool } from "../../src/spool.ts";
 import { type CliRun, runCommand, runSpool } from "../support/cli.ts";
 import { enqueueJobs, finishJobs } from "../support/finished-jobs.ts";
@@ -26,7 +26,7 @@ async function setup() {
   cleanups.push(() => db.cleanup(), () => spool.close());
   const env = { SPOOL_DATABASE_URL: db.url };
   const spoolCli = (...args: string[]) => runSpool(args, env);
-  const app = createApp({ spool });
+  const app = createHandler(spool);
   const http = async (method: string, path: string) => {
     const response = await app.fetch(new Request(`http://spool.test${path}`, { method }));
     return { status: response.status, body: (await response.json()) as unknown };

@@ -4,7 +4,7 @@
  * GET /jobs filters, each with its success and every error status.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import { enqueueJobs, finishJobs } from "../support/finished-jobs.ts";
 import { openSpool } from "../support/system.ts";
 
@@ -16,7 +16,7 @@ afterEach(async () => {
 async function setup() {
   const opened = await openSpool();
   cleanups.push(opened.cleanup);
-  const app = createApp({ spool: opened.spool });
+  const app = createHandler(opened.spool);
   const call = async (method: string, path: string, body?: unknown) => {
     const text = typeof body === "string" || body === undefined ? body : JSON.stringify(body);
     const response = await app.fetch(new Request(`http://spool.test${path}`, { method, body: text, headers: { "content-type": "application/json" } }));
@@ -192,6 +192,45 @@ describe("GET /jobs filters", () => {
       const response = await call("GET", `/jobs?status=pending&${query}`);
       expect(response.status, query).toBe(400);
       expect(response.body.error.code).toBe("INVALID_OPTIONS");
+    }
+  });
+});
+
+describe("the control routes behind the token", () => {
+  it("need the API token for retry-dead, purge and an array enqueue, and the read token is enough for GET /queues and filtered GET /jobs", async () => {
+    const opened = await openSpool();
+    cleanups.push(opened.cleanup);
+    const { spool } = opened;
+    const handler = createHandler(spool, { apiToken: "admin-token-0123456789", readToken: "read-token-0123456789" });
+    const call = async (method: string, path: string, token: string | null, body?: unknown) => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const response = await handler.fetch(new Request(`http://spool.test${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const dead = await enqueueJobs(spool, 2);
+    await finishJobs(spool, dead, "dead", 1_000);
+    const mutations: Array<[string, unknown]> = [
+      ["/jobs/retry-dead", {}],
+      ["/jobs/purge", { status: "dead" }],
+      ["/jobs", [{ type: "t" }]],
+    ];
+    for (const [path, body] of mutations) {
+      expect((await call("POST", path, null, body)).status, path).toBe(401);
+      expect((await call("POST", path, "read-token-0123456789", body)).status, path).toBe(403);
+    }
+    expect((await call("GET", "/queues", null)).status).toBe(401);
+    expect((await call("GET", "/jobs?q=x", null)).status).toBe(401);
+    expect(await total()).toBe(2);
+
+    expect((await call("GET", "/queues", "read-token-0123456789")).status).toBe(200);
+    expect((await call("GET", "/jobs?q=%22i%22", "read-token-0123456789")).body.jobs).toHaveLength(2);
+    expect(await call("POST", "/jobs/retry-dead", "admin-token-0123456789", {})).toMatchObject({ status: 200, body: { retried: 2 } });
+    expect((await call("POST", "/jobs", "admin-token-0123456789", [{ type: "t" }])).status).toBe(201);
+    expect((await call("POST", "/jobs/purge", "admin-token-0123456789", { status: "dead" })).body).toEqual({ purged: 0 });
+
+    async function total() {
+      return Object.values(await spool.countJobs()).reduce((a, b) => a + b, 0);
     }
   });
 });
