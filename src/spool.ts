@@ -225,13 +225,13 @@ export class Spool {
 
   /**
    * A page of jobs in one status, oldest first; pass `nextCursor` back for
-   * the next page. `type` narrows through the status's index. `queue`,
-   * `workflowId` and `q` are tested on each job among the next 10,000 of the
-   * status (of the workflow, with `workflowId`) after the cursor, so a page
-   * costs a bounded amount however rare the matches are; such a page may hold
-   * fewer than `limit` jobs, or none, and still have a `nextCursor`. The
-   * listing ends when `nextCursor` is null. Throws INVALID_OPTIONS naming a
-   * bad value.
+   * the next page. `type` narrows through the status's index. With `queue`,
+   * `workflowId` or `q`, a page tests the next 10,000 jobs after the cursor
+   * (of the workflow with `workflowId`, of the finished status and type with
+   * `type`, else of the whole table), so it costs a bounded amount however
+   * rare the matches are; such a page may hold fewer than `limit` jobs, or
+   * none, and still have a `nextCursor`. The listing ends when `nextCursor`
+   * is null. Throws INVALID_OPTIONS naming a bad value.
    */
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
     this.#checkOpen();

@@ -170,7 +170,7 @@ export const COMMANDS: readonly Command[] = [
     name: "jobs",
     synopsis: "",
     summary: "list jobs in one status, oldest first (default: dead)",
-    details: "With --queue or --search, a page looks at the next 10,000 jobs of the status and may list fewer than --limit.",
+    details: "With --queue, --workflow or --search, a page looks at the next 10,000 jobs and may list fewer than --limit; go on with --cursor.",
     positionals: { min: 0, max: 0 },
     flags: [
       { name: "status", value: "S", help: "scheduled, pending, running, completed, dead (default) or cancelled" },

@@ -112,8 +112,9 @@ const windowIsExact = (status: JobStatus, filters: { type: boolean; workflow: bo
   !filters.workflow && filters.type && STATUS_INDEX[status] === "spool_jobs_finished";
 
 // One statement answers the page and where its window ended: the window is
-// materialised once (sorting a status's ids is most of a page's cost) and
-// the LEFT JOIN keeps one row, with the edge, when nothing in it matched.
+// materialised once, its rows are read by id (NOT INDEXED: left to itself,
+// SQLite walked the whole status index testing each id against the window),
+// and the LEFT JOIN keeps one row, with the edge, when nothing in it matched.
 // The WITH sits inside a SELECT so the statement reads as one that cannot write.
 function filteredPageOf(status: JobStatus, filters: { type: boolean; queue: boolean; workflow: boolean; q: boolean }): string {
   const exact = windowIsExact(status, filters);
@@ -127,7 +128,7 @@ function filteredPageOf(status: JobStatus, filters: { type: boolean; queue: bool
   WITH scanned AS MATERIALIZED (${windowOf(status, filters.type, filters.workflow)}),
     edge AS (SELECT count(*) AS window_rows, max(id) AS window_last FROM scanned)
   SELECT edge.window_rows, edge.window_last, page.* FROM edge LEFT JOIN (
-    SELECT ${JOB_COLUMNS} FROM spool_jobs WHERE id IN (SELECT id FROM scanned) AND ${conditions.join(" AND ")}
+    SELECT ${JOB_COLUMNS} FROM spool_jobs NOT INDEXED WHERE id IN (SELECT id FROM scanned) AND ${conditions.join(" AND ")}
     ORDER BY id LIMIT :limit
   ) AS page ORDER BY page.id)`;
 }
