@@ -395,8 +395,8 @@ export class Spool {
    * Every queue that has jobs or settings, by name: whether it is paused, its
    * jobs by status, and how long its longest-waiting pending job has been
    * runnable (ms, null when none is pending). Reads the whole jobs table once
-   * (README: about N ms at 1M jobs), so it is an operator's query, not one
-   * to poll many times a second.
+   * (0.2-0.4 s at 100,000 jobs, 4 s at a million on a busy 2-core VM), so
+   * it is an operator's query, not one to poll.
    */
   async listQueues(): Promise<QueueSummary[]> {
     this.#checkOpen();
