@@ -283,12 +283,12 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "stats",
     synopsis: "",
-    summary: "count jobs by status",
+    summary: "count jobs by status (and, with --json, by type)",
     positionals: { min: 0, max: 0 },
     flags: [],
     prepare: () => async (context) => {
-      const counts = await context.spool.countJobs();
-      context.answer({ counts, workerId: context.spool.workerId }, () =>
+      const [counts, byType] = await Promise.all([context.spool.countJobs(), context.spool.countJobsByType()]);
+      context.answer({ counts, byType, workerId: context.spool.workerId }, () =>
         table(["STATUS", "JOBS"], Object.entries(counts).map(([status, n]) => [status, String(n)])),
       );
     },

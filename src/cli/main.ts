@@ -124,7 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (command.createsDatabase) await io.ensureDatabaseFolder(config.databaseUrl);
     else await checkDatabaseExists(config.databaseUrl, database);
     // loaded only now: help and usage errors answer without the database driver and the rest of Spool
-    const { createSpool } = await import("../spool.ts");
+    const { createSpool } = await import("../create-spool.ts");
     spool = await createSpool({ url: config.databaseUrl, authToken: config.authToken, maxJsonDepth: config.maxJsonDepth });
     const opened = spool;
     await work({
