@@ -17,7 +17,7 @@ import { type JobStatus, isJobStatus } from "./core/states.ts";
 import type { Platform } from "./platform/platform.ts";
 import type { ServiceHealth } from "./services/loop.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
-import { type JobPage, type ManageResult, type ScheduleRecord, Store } from "./store/store.ts";
+import { type JobPage, type ManageResult, type QueueSummary, type ScheduleRecord, Store } from "./store/store.ts";
 
 export interface SpoolOptions {
   /** `file:./data/spool.db` (embedded), `:memory:`, or a `libsql://`/`http(s)://` server URL. */
@@ -113,9 +113,44 @@ export interface EnqueueResult {
 export interface ListJobsQuery {
   status: JobStatus;
   type?: string;
+  /** Only jobs of this queue. */
+  queue?: string;
+  /** Only jobs of this workflow. */
+  workflowId?: string;
+  /**
+   * Only jobs whose payload, as JSON text, contains this string
+   * (case-sensitive, 1-200 characters): `A-1` finds `{"orderId":"A-1"}`.
+   */
+  q?: string;
   /** Default 50, at most 500. */
   limit?: number;
   cursor?: string;
+}
+
+/** Where a bulk operation stands: `done` of about `total` jobs (counted when it started) handled so far. */
+export interface BulkProgress {
+  done: number;
+  total: number;
+}
+
+export interface RetryDeadOptions {
+  /** Only dead jobs of this type. */
+  type?: string;
+  /** Only dead jobs of this queue. */
+  queue?: string;
+  /** Called after each batch (of at most 1,000 jobs). */
+  onProgress?: (progress: BulkProgress) => void;
+}
+
+export interface PurgeOptions {
+  /** The finished status to delete: `completed`, `dead` or `cancelled`. */
+  status: "completed" | "dead" | "cancelled";
+  /** Only jobs that finished at least this long ago (ms). Default: every one. */
+  olderThanMs?: number;
+  /** Only jobs of this type. */
+  type?: string;
+  /** Called after each batch (of at most 1,000 jobs); `done` counts the jobs looked at. */
+  onProgress?: (progress: BulkProgress) => void;
 }
 
 export class Spool {
@@ -188,7 +223,16 @@ export class Spool {
     return this.store.getJob(String(id));
   }
 
-  /** A page of jobs in one status (optionally of one type), oldest first; pass `nextCursor` back for the next page. */
+  /**
+   * A page of jobs in one status, oldest first; pass `nextCursor` back for
+   * the next page. `type` narrows through the status's index. With `queue`,
+   * `workflowId` or `q`, a page tests the next 10,000 jobs after the cursor
+   * (of the workflow with `workflowId`, of the finished status and type with
+   * `type`, else of the whole table), so it costs a bounded amount however
+   * rare the matches are; such a page may hold fewer than `limit` jobs, or
+   * none, and still have a `nextCursor`. The listing ends when `nextCursor`
+   * is null. Throws INVALID_OPTIONS naming a bad value.
+   */
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
     this.#checkOpen();
     if (!isJobStatus(query?.status)) {
@@ -202,7 +246,12 @@ export class Spool {
     if (query.cursor !== undefined && !/^\d{1,18}$/.test(query.cursor)) {
       throw new SpoolError("INVALID_OPTIONS", `cursor ${JSON.stringify(query.cursor)} is not one this API returned`);
     }
-    return this.store.listJobs({ status: query.status, type: query.type, limit, cursor: query.cursor });
+    const queue = query.queue === undefined ? undefined : checkQueueName(query.queue);
+    const workflowId = query.workflowId === undefined ? undefined : checkWorkflowId(query.workflowId);
+    if (query.q !== undefined && (typeof query.q !== "string" || query.q.length === 0 || query.q.length > 200)) {
+      throw new SpoolError("INVALID_OPTIONS", `q must be a string of 1 to 200 characters, got ${JSON.stringify(query.q)}`);
+    }
+    return this.store.listJobs({ status: query.status, type: query.type, queue, workflowId, q: query.q, limit, cursor: query.cursor });
   }
 
   /** Counts of jobs by status. */
@@ -232,13 +281,70 @@ export class Spool {
     for (const worker of this.#workers) worker.producer.wake();
   }
 
-  /** Puts every dead job (of `type`, when given) back to pending; returns how many. */
-  async retryDead(filter: { type?: string } = {}): Promise<number> {
+  /**
+   * Puts every dead job (of `type` and of `queue`, when given) back to
+   * pending with a fresh attempt count; returns how many. Works in batches of
+   * at most 1,000 jobs, each its own short write, yielding between them, so
+   * replaying a large dead-letter queue never holds the database for long;
+   * workers start on each batch as it lands. A job that dies again while this
+   * runs stays dead. Throws INVALID_OPTIONS naming a bad filter.
+   */
+  async retryDead(filter: RetryDeadOptions = {}): Promise<number> {
     this.#checkOpen();
-    if (filter.type !== undefined) checkJobType(filter.type);
-    const count = await this.store.replayDeadJobs(filter.type ?? null, this.clock.now());
-    for (const worker of this.#workers) worker.producer.wake();
-    return count;
+    checkKnownKeys(filter, ["type", "queue", "onProgress"], "retryDead");
+    const type = filter.type === undefined ? null : checkJobType(filter.type);
+    const queue = filter.queue === undefined ? null : checkQueueName(filter.queue);
+    const onProgress = checkProgressListener(filter.onProgress);
+    const total = onProgress ? await this.store.countDeadJobs({ type, queue }) : 0;
+    let done = 0;
+    let cursor = null;
+    do {
+      const batch = await this.store.replayDeadBatch({ type, queue }, cursor, this.clock.now());
+      cursor = batch.next;
+      done += batch.replayed;
+      if (batch.replayed > 0) for (const worker of this.#workers) worker.producer.wake();
+      onProgress?.({ done, total: Math.max(total, done) });
+      if (cursor) await this.clock.sleep(0);
+    } while (cursor);
+    return done;
+  }
+
+  /**
+   * Deletes finished jobs of one status (`completed`, `dead` or `cancelled`),
+   * of `type` and finished at least `olderThanMs` ago when given, with their
+   * attempt history; returns how many. Jobs of a workflow that still has
+   * unfinished jobs are kept. A deleted job's idempotency key is free again.
+   * Works in batches of at most 1,000 jobs, yielding between them. Throws
+   * INVALID_OPTIONS naming a bad value, such as an active status.
+   */
+  async purge(options: PurgeOptions): Promise<number> {
+    this.#checkOpen();
+    if (typeof options !== "object" || options === null) throw new SpoolError("INVALID_OPTIONS", "purge takes { status, olderThanMs?, type? }");
+    checkKnownKeys(options, ["status", "olderThanMs", "type", "onProgress"], "purge");
+    const status = options.status;
+    if (!(["completed", "dead", "cancelled"] as unknown[]).includes(status)) {
+      throw new SpoolError("INVALID_OPTIONS", `purge deletes finished jobs only: status must be completed, dead or cancelled, got ${JSON.stringify(options.status)}`);
+    }
+    const olderThanMs = options.olderThanMs;
+    if (olderThanMs !== undefined && !(Number.isSafeInteger(olderThanMs) && olderThanMs >= 0)) {
+      throw new SpoolError("INVALID_OPTIONS", `olderThanMs must be a non-negative integer of milliseconds, got ${JSON.stringify(olderThanMs)}`);
+    }
+    const type = options.type === undefined ? null : checkJobType(options.type);
+    const onProgress = checkProgressListener(options.onProgress);
+    const filter = { status, type, finishedBy: olderThanMs === undefined ? null : this.clock.now() - olderThanMs };
+    const total = onProgress ? await this.store.countPurgeable(filter) : 0;
+    let purged = 0;
+    let done = 0;
+    let cursor = null;
+    do {
+      const batch = await this.store.purgeBatch(filter, cursor);
+      cursor = batch.next;
+      purged += batch.purged;
+      done += batch.examined;
+      onProgress?.({ done, total: Math.max(total, done) });
+      if (cursor) await this.clock.sleep(0);
+    } while (cursor);
+    return purged;
   }
 
   /**
@@ -283,6 +389,18 @@ export class Spool {
       throw new SpoolError("INVALID_OPTIONS", `agingMs must be a positive integer or null, got ${JSON.stringify(agingMs)}`);
     }
     await this.store.setQueueAging(checkQueueName(name), agingMs);
+  }
+
+  /**
+   * Every queue that has jobs or settings, by name: whether it is paused, its
+   * jobs by status, and how long its longest-waiting pending job has been
+   * runnable (ms, null when none is pending). Reads the whole jobs table once
+   * (0.2-0.4 s at 100,000 jobs, 4 s at a million on a busy 2-core VM), so
+   * it is an operator's query, not one to poll.
+   */
+  async listQueues(): Promise<QueueSummary[]> {
+    this.#checkOpen();
+    return this.store.listQueues(this.clock.now());
   }
 
   /**
@@ -498,6 +616,26 @@ function describeSchedule(spec: ScheduleSpec): string {
   const zone = spec.timezone ? ` in ${spec.timezone}` : "";
   const payload = spec.payload.length > 60 ? `${spec.payload.slice(0, 57)}...` : spec.payload;
   return `${JSON.stringify(spec.cron)}${zone} -> ${spec.type} ${payload} ${JSON.stringify(spec.options)} (catchUp ${spec.catchUp}, noOverlap ${spec.noOverlap})`;
+}
+
+function checkWorkflowId(id: unknown): string {
+  if (typeof id !== "string" || id.length === 0 || id.length > 200) {
+    throw new SpoolError("INVALID_OPTIONS", `workflowId must be a non-empty string of at most 200 characters, got ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
+function checkKnownKeys(options: object, known: string[], operation: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new SpoolError("INVALID_OPTIONS", `${operation} has unknown option ${JSON.stringify(key)}`);
+  }
+}
+
+function checkProgressListener(listener: unknown): ((progress: BulkProgress) => void) | undefined {
+  if (listener !== undefined && typeof listener !== "function") {
+    throw new SpoolError("INVALID_OPTIONS", "onProgress must be a function");
+  }
+  return listener as ((progress: BulkProgress) => void) | undefined;
 }
 
 function checkQueueName(name: unknown): string {

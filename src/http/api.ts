@@ -9,6 +9,26 @@ import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
 
+/**
+ * `POST /jobs` with an array body: every job in one transaction, as
+ * `enqueueMany`, answered 201 with `[{ id, deduplicated }]` in input order.
+ * A bad item is a 400 naming its index, and nothing is written.
+ */
+async function enqueueArray(spool: Spool, items: unknown[]): Promise<Response> {
+  const batch: Array<{ type: string; payload: unknown; options: Record<string, unknown> }> = [];
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      return errorResponse(400, "INVALID_BODY", `item ${index} must be a JSON object { type, payload, ...options }`);
+    }
+    const { type, payload, ...options } = item as Record<string, unknown>;
+    if (type === undefined) return errorResponse(400, "INVALID_BODY", `item ${index} needs "type", the job type to enqueue`);
+    if (typeof type !== "string") return errorResponse(400, "INVALID_BODY", `item ${index}: "type" must be a string, got ${JSON.stringify(type)}`);
+    batch.push({ type, payload: payload === undefined ? null : payload, options });
+  }
+  return json(await spool.enqueueMany(batch), 201);
+}
+
 export function apiRoutes(spool: Spool): RouteDefinition[] {
   const bodyLimit = spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
   return [
@@ -32,8 +52,9 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       method: "POST",
       path: "/jobs",
       handler: async (request) => {
-        const body = await readJsonObject(request, bodyLimit, spool.maxJsonDepth);
+        const body = await readJsonObject(request, bodyLimit, spool.maxJsonDepth, true);
         if (!body.ok) return body.response;
+        if (Array.isArray(body.value)) return enqueueArray(spool, body.value);
         const { type, payload, ...options } = body.value;
         if (type === undefined) return errorResponse(400, "INVALID_BODY", 'request body needs "type", the job type to enqueue');
         if (typeof type !== "string") return errorResponse(400, "INVALID_BODY", `"type" must be a string, got ${JSON.stringify(type)}`);
@@ -54,6 +75,9 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
         const page = await spool.listJobs({
           status,
           type: url.searchParams.get("type") ?? undefined,
+          queue: url.searchParams.get("queue") ?? undefined,
+          workflowId: url.searchParams.get("workflowId") ?? undefined,
+          q: url.searchParams.get("q") ?? undefined,
           limit,
           cursor: url.searchParams.get("cursor") ?? undefined,
         });

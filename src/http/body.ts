@@ -113,10 +113,11 @@ function rebuild(request: Request, body: ReadableStream<Uint8Array> | null): Req
 type BodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; response: Response };
 
 /**
- * Reads a JSON object body of at most `maxBytes`, whose payload nests at most
- * `maxDepth` levels, or says in a 400/413 what is wrong with it.
+ * Reads a JSON object body (or, with `allowArray`, an array of them) of at
+ * most `maxBytes`, whose payloads nest at most `maxDepth` levels, or says in
+ * a 400/413 what is wrong with it.
  */
-export async function readJsonObject(request: Request, maxBytes: number, maxDepth: number): Promise<BodyResult> {
+export async function readJsonObject(request: Request, maxBytes: number, maxDepth: number, allowArray = false): Promise<BodyResult> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (request.body !== null) {
@@ -140,7 +141,8 @@ export async function readJsonObject(request: Request, maxBytes: number, maxDept
   }
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body is empty; send a JSON object") };
-  const depthError = bodyDepthError(text, maxDepth);
+  // an array wraps each payload in one level more
+  const depthError = bodyDepthError(text, maxDepth, allowArray ? 2 : 1);
   if (depthError) return { ok: false, response: spoolErrorResponse(depthError) };
   let value: unknown;
   try {
@@ -148,19 +150,20 @@ export async function readJsonObject(request: Request, maxBytes: number, maxDept
   } catch (error) {
     return { ok: false, response: errorResponse(400, "INVALID_JSON", `request body is not valid JSON: ${(error as Error).message}`) };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return { ok: false, response: errorResponse(400, "INVALID_BODY", "request body must be a JSON object") };
+  if (typeof value !== "object" || value === null || (Array.isArray(value) && !allowArray)) {
+    const expected = allowArray ? "a JSON object or an array of them" : "a JSON object";
+    return { ok: false, response: errorResponse(400, "INVALID_BODY", `request body must be ${expected}`) };
   }
   return { ok: true, value: value as Record<string, unknown> };
 }
 
 /**
  * Measured before JSON.parse, whose recursion a deep enough body would
- * exhaust on some runtimes. The body wraps the payload in one object, so it
- * may nest one level more than a payload.
+ * exhaust on some runtimes. The body wraps the payload in one object (an
+ * array body in two levels), so it may nest that many levels more than a payload.
  */
-function bodyDepthError(text: string, maxPayloadDepth: number): SpoolError | null {
-  const limit = maxPayloadDepth + 1;
+function bodyDepthError(text: string, maxPayloadDepth: number, wrappers: number): SpoolError | null {
+  const limit = maxPayloadDepth + wrappers;
   if (jsonTextDepth(text, limit) <= limit) return null;
   return new SpoolError(
     "INVALID_PAYLOAD",

@@ -1,5 +1,6 @@
 /**
- * Operator actions on single jobs and on the dead-letter queue.
+ * Operator actions on single jobs and on the dead-letter queue, the bulk ones
+ * in bounded batches.
  */
 import type { Database } from "./database.ts";
 
@@ -7,10 +8,6 @@ const REPLAY = `UPDATE spool_jobs SET status = 'pending', attempts = 0, finished
   lease_token = NULL, cancel_requested = 0, effective_priority = priority,
   idempotency_until = NULL
 WHERE id = :id AND status IN ('dead', 'cancelled') RETURNING id`;
-
-const REPLAY_DEAD = `UPDATE spool_jobs SET status = 'pending', attempts = 0, finished_at = NULL, run_at = :now,
-  lease_token = NULL, cancel_requested = 0, effective_priority = priority, idempotency_until = NULL
-WHERE status = 'dead' AND (:type IS NULL OR type = :type)`;
 
 const CANCEL_WAITING = `UPDATE spool_jobs SET status = 'cancelled', finished_at = :now,
   idempotency_until = CASE WHEN idempotency_held = 1 THEN :now + idempotency_window_ms ELSE NULL END
@@ -55,10 +52,73 @@ export async function replayJob(db: Database, id: string, now: number): Promise<
   return explainMiss(db, id);
 }
 
-/** Every dead job (of `type`, when given) back to pending; returns how many. */
-export async function replayDeadJobs(db: Database, type: string | null, now: number): Promise<number> {
-  const result = await db.execute({ sql: REPLAY_DEAD, args: { type, now } });
-  return result.rowsAffected;
+/** Which dead jobs a bulk replay takes: every one, or those of a type and/or a queue. */
+export interface DeadJobFilter {
+  type: string | null;
+  queue: string | null;
+}
+
+/** Where a bulk operation has got to in the finished index: the (type, id) of the last job it took. */
+export interface FinishedCursor {
+  type: string;
+  id: number;
+}
+
+/** At most this many rows change in one statement of a bulk operation, so none holds the write lock for long. */
+export const BULK_BATCH_ROWS = 1_000;
+
+// The finished index is (status, type, id): a bulk pass walks it in that
+// order from a (type, id) cursor, which reads each job once and sorts
+// nothing, with or without a type. A queue is tested on the row.
+const deadWindow = (byType: boolean, byQueue: boolean) => `SELECT id FROM spool_jobs INDEXED BY spool_jobs_finished
+  WHERE status = 'dead' ${byType ? "AND type = :type AND id > :after" : "AND (type, id) > (:afterType, :after)"}
+  ${byQueue ? "AND queue = :queue" : ""} ORDER BY type, id LIMIT ${BULK_BATCH_ROWS}`;
+
+const replayDeadSql = (byType: boolean, byQueue: boolean) => `UPDATE spool_jobs SET status = 'pending', attempts = 0,
+  finished_at = NULL, run_at = :now, lease_token = NULL, cancel_requested = 0, effective_priority = priority, idempotency_until = NULL
+WHERE id IN (${deadWindow(byType, byQueue)}) RETURNING id, type`;
+
+const countDeadSql = (byType: boolean, byQueue: boolean) => `SELECT count(*) AS n FROM spool_jobs INDEXED BY spool_jobs_finished
+  WHERE status = 'dead' ${byType ? "AND type = :type" : ""} ${byQueue ? "AND queue = :queue" : ""}`;
+
+const variants = <T>(make: (byType: boolean, byQueue: boolean) => T) =>
+  new Map<string, T>([false, true].flatMap((t) => [false, true].map((q) => [`${t}${q}`, make(t, q)] as [string, T])));
+const REPLAY_DEAD_BATCH = variants(replayDeadSql);
+const COUNT_DEAD = variants(countDeadSql);
+const variantOf = (filter: DeadJobFilter) => `${filter.type !== null}${filter.queue !== null}`;
+
+/** How many dead jobs the filter takes now, for a progress display. */
+export async function countDeadJobs(db: Database, filter: DeadJobFilter): Promise<number> {
+  const args: Record<string, unknown> = {};
+  if (filter.type !== null) args.type = filter.type;
+  if (filter.queue !== null) args.queue = filter.queue;
+  const result = await db.execute({ sql: COUNT_DEAD.get(variantOf(filter))!, args });
+  return Number(result.rows[0]!.n);
+}
+
+/**
+ * One statement of a bulk replay: up to BULK_BATCH_ROWS dead jobs after
+ * `cursor` (null: from the start) back to pending, attempts reset. Returns
+ * how many, and the cursor to pass next, or null when no dead job was left.
+ * A job that dies again during the pass is behind the cursor and stays dead.
+ */
+export async function replayDeadBatch(
+  db: Database,
+  filter: DeadJobFilter,
+  cursor: FinishedCursor | null,
+  now: number,
+): Promise<{ replayed: number; next: FinishedCursor | null }> {
+  const args: Record<string, unknown> = { now, after: cursor?.id ?? 0 };
+  if (filter.type !== null) args.type = filter.type;
+  else args.afterType = cursor?.type ?? "";
+  if (filter.queue !== null) args.queue = filter.queue;
+  const result = await db.execute({ sql: REPLAY_DEAD_BATCH.get(variantOf(filter))!, args });
+  let next: FinishedCursor | null = null;
+  for (const row of result.rows) {
+    const at = { type: String(row.type), id: Number(row.id) };
+    if (next === null || at.type > next.type || (at.type === next.type && at.id > next.id)) next = at;
+  }
+  return { replayed: result.rows.length, next: result.rows.length < BULK_BATCH_ROWS ? null : next };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Queue-wide settings every worker reads inside its claim: paused queues and
- * the starvation guard's aging period.
+ * Queue-wide settings every worker reads inside its claim (paused queues and
+ * the starvation guard's aging period), and the queues' summary for operators.
  */
+import type { JobStatus } from "../core/states.ts";
 import type { Database } from "./database.ts";
 
 const SET_PAUSED = `INSERT INTO spool_queues (name, paused) VALUES (:name, :paused)
@@ -51,4 +52,42 @@ export async function ageWaitingJobs(db: Database, now: number): Promise<number>
   if ((await db.execute(ANY_AGED_QUEUE)).rows.length === 0) return 0;
   const result = await db.execute({ sql: AGE_WAITING, args: { now } });
   return result.rowsAffected;
+}
+
+// One pass over the table: no index holds the queue, and one that did would
+// be rewritten by every claim and completion (see schema.ts, migration 2).
+// Queues with settings but no jobs are listed too.
+const QUEUE_COUNTS = `SELECT queue, status, count(*) AS n,
+  min(CASE WHEN status = 'pending' THEN run_at END) AS oldest_pending
+FROM spool_jobs GROUP BY queue, status`;
+
+/** A queue as `GET /queues` shows it. */
+export interface QueueSummary {
+  name: string;
+  paused: boolean;
+  /** Jobs of the queue by status. */
+  counts: Record<JobStatus, number>;
+  /** How long the queue's longest-waiting pending job has been runnable, in ms; null when none is pending. */
+  oldestPendingAgeMs: number | null;
+}
+
+/** Every queue that has jobs or settings, by name, with its counts and oldest pending job's age at `now`. */
+export async function listQueues(db: Database, now: number): Promise<QueueSummary[]> {
+  const [settings, counts] = await db.batch([LIST, QUEUE_COUNTS], "read");
+  const queues = new Map<string, QueueSummary>();
+  const queueOf = (name: string) => {
+    let queue = queues.get(name);
+    if (!queue) {
+      queue = { name, paused: false, counts: { scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 }, oldestPendingAgeMs: null };
+      queues.set(name, queue);
+    }
+    return queue;
+  };
+  for (const row of settings!.rows) queueOf(String(row.name)).paused = Number(row.paused) === 1;
+  for (const row of counts!.rows) {
+    const queue = queueOf(String(row.queue));
+    queue.counts[row.status as JobStatus] = Number(row.n);
+    if (row.oldest_pending !== null) queue.oldestPendingAgeMs = Math.max(0, now - Number(row.oldest_pending));
+  }
+  return [...queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -13,11 +13,20 @@ import { type Outcome, completeJobs } from "./complete-jobs.ts";
 import { Database, type DatabaseOptions, quickCheck } from "./database.ts";
 import { type InsertResult, insertJobs } from "./insert-jobs.ts";
 import { type ExpiredLease, type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
-import { type ManageResult, cancelJob, replayDeadJobs, replayJob } from "./manage-jobs.ts";
+import {
+  type DeadJobFilter,
+  type FinishedCursor,
+  type ManageResult,
+  cancelJob,
+  countDeadJobs,
+  replayDeadBatch,
+  replayJob,
+} from "./manage-jobs.ts";
 import { migrate } from "./migrate.ts";
 import { type PromoteResult, promoteDueJobs } from "./promote-due-jobs.ts";
-import { type QueueSettings, ageWaitingJobs, listQueueSettings, setQueueAging, setQueuePaused } from "./queues.ts";
-import { type JobPage, countJobsByStatus, countJobsByType, getJob, listJobs } from "./read-jobs.ts";
+import { type PurgeFilter, countPurgeable, purgeBatch } from "./purge-jobs.ts";
+import { type QueueSettings, type QueueSummary, ageWaitingJobs, listQueueSettings, listQueues, setQueueAging, setQueuePaused } from "./queues.ts";
+import { type JobListing, type JobPage, countJobsByStatus, countJobsByType, getJob, listJobs } from "./read-jobs.ts";
 import { saveTypeLimits } from "./type-limits.ts";
 import {
   type FireRequest,
@@ -33,6 +42,7 @@ import {
 
 export type { ClaimRequest, CompleteAndClaimResult, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
+export type { DeadJobFilter, FinishedCursor, JobListing, PurgeFilter, QueueSummary };
 
 export class Store {
   readonly db: Database;
@@ -77,7 +87,7 @@ export class Store {
   getJob(id: string): Promise<Job | null> {
     return getJob(this.db, id);
   }
-  listJobs(query: { status: JobStatus; type?: string; limit: number; cursor?: string }): Promise<JobPage> {
+  listJobs(query: JobListing): Promise<JobPage> {
     return listJobs(this.db, query);
   }
   countJobsByStatus(): Promise<Record<JobStatus, number>> {
@@ -89,8 +99,17 @@ export class Store {
   replayJob(id: string, now: number): Promise<ManageResult> {
     return replayJob(this.db, id, now);
   }
-  replayDeadJobs(type: string | null, now: number): Promise<number> {
-    return replayDeadJobs(this.db, type, now);
+  countDeadJobs(filter: DeadJobFilter): Promise<number> {
+    return countDeadJobs(this.db, filter);
+  }
+  replayDeadBatch(filter: DeadJobFilter, cursor: FinishedCursor | null, now: number): Promise<{ replayed: number; next: FinishedCursor | null }> {
+    return replayDeadBatch(this.db, filter, cursor, now);
+  }
+  countPurgeable(filter: PurgeFilter): Promise<number> {
+    return countPurgeable(this.db, filter);
+  }
+  purgeBatch(filter: PurgeFilter, cursor: FinishedCursor | null): Promise<{ purged: number; examined: number; next: FinishedCursor | null }> {
+    return purgeBatch(this.db, filter, cursor);
   }
   cancelJob(id: string, now: number): Promise<ManageResult> {
     return cancelJob(this.db, id, now);
@@ -103,6 +122,9 @@ export class Store {
   }
   listQueueSettings(): Promise<QueueSettings[]> {
     return listQueueSettings(this.db);
+  }
+  listQueues(now: number): Promise<QueueSummary[]> {
+    return listQueues(this.db, now);
   }
   ageWaitingJobs(now: number): Promise<number> {
     return ageWaitingJobs(this.db, now);
