@@ -12,6 +12,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Spool } from "../spool.ts";
 import { type Tokens, type Verdict, TokenGuard, tokenProblem } from "./access.ts";
 import { apiRoutes } from "./api.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { type BodyRefusal, type BoundedRequest, BODY_OVERHEAD_BYTES, bodyTooLarge, boundBody, declaredSizeRefusal } from "./body.ts";
 import { corsHeaders, crossSiteReason, isSafeMethod, parseOrigin, preflightResponse } from "./cross-site.ts";
 import { type HostRules, hostCheck, isHostEntry } from "./host.ts";
@@ -74,7 +75,7 @@ export function createHandler(spool: Spool, options: HandlerOptions = {}): Handl
   checkHandlerOptions(options);
   const logger: Logger = options.logger ?? spool.logger;
   const maxBodyBytes = options.maxBodyBytes ?? spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
-  const router = new Router(apiRoutes(spool));
+  const router = new Router([...apiRoutes(spool), ...dashboardRoutes()]);
   const routes = options.routes ?? [];
   const publicRoutes = routes.filter(isPublic);
   const tokens = new TokenGuard(options);
