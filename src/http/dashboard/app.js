@@ -143,7 +143,8 @@ const SERIES = [
 
 async function overview(mine) {
   const draw = async () => {
-    const [stats, queues] = await Promise.all([api("/stats"), optional("/queues")]);
+    // a failing /queues costs its own panel, never the counts
+    const [stats, queues] = await Promise.all([api("/stats"), optional("/queues").catch((error) => ({ error }))]);
     mount(
       mine,
       h("h1", {}, "Overview", h("span", { class: "updated" }, `updated ${new Date().toLocaleTimeString()}`)),
@@ -154,8 +155,9 @@ async function overview(mine) {
       workersPanel(stats),
     );
   };
-  await draw();
+  // polling starts first, so the page recovers by itself after a failed read
   every(2000, draw);
+  await draw();
 }
 
 function countCards(counts) {
@@ -189,7 +191,11 @@ function queuesPanel(queues) {
     "section",
     { class: "panel", "aria-labelledby": "queues-title" },
     h("h2", { id: "queues-title" }, "Queues"),
-    queues === null ? h("p", { class: "muted" }, "This worker does not list its queues (GET /queues).") : queuesTable(queues.queues ?? []),
+    queues === null
+      ? h("p", { class: "muted" }, "This worker does not list its queues (GET /queues).")
+      : queues.error
+        ? h("p", { class: "error-text" }, `Could not read the queues: ${queues.error.message}`)
+        : queuesTable(queues.queues ?? []),
   );
 }
 
@@ -712,11 +718,11 @@ function renderWorkflow(w) {
 
 async function queuesPage(mine) {
   const draw = async () => {
-    const [queues, schedules] = await Promise.all([optional("/queues"), api("/schedules")]);
+    const [queues, schedules] = await Promise.all([optional("/queues").catch((error) => ({ error })), api("/schedules")]);
     mount(mine, h("h1", {}, "Queues & schedules"), queuesPanel(queues), schedulesPanel(schedules.schedules ?? []));
   };
-  await draw();
   every(5000, draw);
+  await draw();
 }
 
 function schedulesPanel(schedules) {
