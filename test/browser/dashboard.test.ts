@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, type Page, chromium } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ROOT, type RunningProcess, freePort, startWorker } from "../support/processes.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
@@ -122,15 +122,12 @@ afterEach(async () => {
 
 describe("the dashboard of an open worker", () => {
   let worker: Worker;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
+  let page: Page;
+  let seen: ReturnType<typeof watch>;
+  const ids: Record<string, string> = {};
   beforeAll(async () => {
     worker = await startDashboardWorker();
-  });
-  afterAll(async () => {
-    await worker?.stop();
-  });
-
-  it("shows the API's counts, retries a dead job to completion, finds a payload and pauses a queue", async () => {
-    const ids: Record<string, string> = {};
     for (const name of ["ada", "grace", "edsger", "barbara", "needle-4711"]) {
       ids[name] = (await worker.call("/jobs", { method: "POST", body: { type: "greet", payload: { name } } })).body.id;
     }
@@ -138,15 +135,29 @@ describe("the dashboard of an open worker", () => {
       ids[orderId] = (await worker.call("/jobs", { method: "POST", body: { type: "charge", queue: "billing", payload: { orderId } } })).body.id;
     }
     await worker.call("/jobs", { method: "POST", body: { type: "mail", queue: "mail", payload: { to: "ops@example.com" } } });
-    const counts = await waitFor("6 jobs completed and 2 dead", async () => {
+    await waitFor("6 jobs completed and 2 dead", async () => {
       const { body } = await worker.call("/stats");
-      return body.counts.completed === 6 && body.counts.dead === 2 ? (body.counts as Record<string, number>) : null;
+      return body.counts.completed === 6 && body.counts.dead === 2;
     });
+    browser = await openBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+  beforeEach(async () => {
+    page = await browser.context.newPage();
+    seen = watch(page);
+  });
+  afterEach(async () => {
+    // every test: no script error, no CSP violation, no request to anywhere but the worker
+    expect(seen.errors).toEqual([]);
+    expect(seen.requests.filter((url) => !url.startsWith(`${worker.base}/`))).toEqual([]);
+    await page.close();
+  });
 
-    const browser = await openBrowser();
-    cleanups.push(() => browser.close());
-    const page = await browser.context.newPage();
-    const seen = watch(page);
+  it("shows the counts the API reports, and retries a dead job from its page until it completes", async () => {
+    const counts = (await worker.call("/stats")).body.counts as Record<string, number>;
     await page.goto(`${worker.base}/`);
     await ready(page);
     await page.locator('[data-count-status="dead"] .value', { hasText: "2" }).waitFor();
@@ -169,8 +180,17 @@ describe("the dashboard of an open worker", () => {
     expect((await worker.call(`/jobs/${ids["A-1"]}`)).body.status).toBe("completed");
     expect((await worker.call(`/jobs/${ids["A-2"]}`)).body.status).toBe("dead");
 
-    // search completed jobs by payload text
-    await page.locator("[data-nav=jobs]").click();
+    // a phone in dark mode gets the same page, laid out for it
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`${worker.base}/#/`);
+    await ready(page);
+    await screenshot(page, "overview-phone-dark.png");
+  });
+
+  it("finds a job by a text in its payload, and opens a job by its id", async () => {
+    await page.goto(`${worker.base}/#/jobs`);
+    await ready(page);
     await page.locator("form[role=search] select[name=status]").selectOption("completed");
     await page.locator("form[role=search] input[name=q]").fill("needle-4711");
     await page.getByRole("button", { name: "Search" }).click();
@@ -180,25 +200,44 @@ describe("the dashboard of an open worker", () => {
     expect(await rows.count()).toBe(1);
     expect(await rows.first().getAttribute("data-job-id")).toBe(String(ids["needle-4711"]));
 
-    // pause the mail queue from the queues page
-    await page.locator("[data-nav=queues]").click();
+    await page.locator("#find-job-id").fill(String(ids["grace"]));
+    await page.locator("#find-job-id").press("Enter");
+    await page.locator("pre[data-field=payload]", { hasText: '"grace"' }).waitFor();
+    expect(await page.locator("pre[data-field=result]").textContent()).toContain("hello grace");
+  });
+
+  it("pauses a queue from the queues page, and lists the schedules", async () => {
+    await page.goto(`${worker.base}/#/queues`);
+    await ready(page);
     await page.locator('tr[data-queue="mail"] [data-action=pause]').click();
     await page.locator('tr[data-queue="mail"] .badge', { hasText: "paused" }).waitFor();
     const queues = (await worker.call("/queues")).body.queues as Array<{ name: string; paused: boolean }>;
     expect(queues.find((q) => q.name === "mail")?.paused).toBe(true);
     expect(queues.find((q) => q.name === "billing")?.paused).toBe(false);
     expect(await page.locator('tr[data-queue="mail"] [data-action=resume]').count()).toBe(1);
-    expect(await page.locator('tr[data-schedule="nightly_greeting"]').textContent()).toContain("0 3 * * *");
+    const schedule = await page.locator('tr[data-schedule="nightly_greeting"]').textContent();
+    expect(schedule).toContain("0 3 * * *");
+    expect(schedule).toContain("Europe/Berlin");
+  });
 
-    // a phone in dark mode gets the same page, laid out for it
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.emulateMedia({ colorScheme: "dark" });
-    await page.goto(`${worker.base}/#/`);
+  it("retries every dead job after a confirmation, then purges completed jobs of a type", async () => {
+    await page.goto(`${worker.base}/#/jobs?status=dead`);
     await ready(page);
-    await screenshot(page, "overview-phone-dark.png");
+    await page.locator(`tr[data-job-id="${ids["A-2"]}"]`).waitFor();
+    await page.locator("[data-action=retry-all]").click();
+    await page.locator("#confirm-dialog[open]").waitFor();
+    await page.locator("#confirm-ok").click();
+    await page.locator("#notice", { hasText: "Retried 1 dead jobs." }).waitFor();
+    await waitFor("A-2 completed", async () => (await worker.call(`/jobs/${ids["A-2"]}`)).body.status === "completed");
 
-    expect(seen.errors).toEqual([]);
-    expect(seen.requests.filter((url) => !url.startsWith(`${worker.base}/`))).toEqual([]);
+    await page.goto(`${worker.base}/#/jobs?status=completed&type=greet`);
+    await page.locator("table[data-table=jobs] tbody tr").first().waitFor();
+    await page.locator("[data-action=purge]").click();
+    await page.locator("#confirm-dialog[open]").waitFor();
+    await page.locator("#confirm-ok").click();
+    await page.locator("#notice", { hasText: "Purged 5 jobs." }).waitFor();
+    expect((await worker.call("/jobs?status=completed&type=greet")).body.jobs).toEqual([]);
+    expect((await worker.call(`/jobs/${ids["A-2"]}`)).body.status).toBe("completed");
   });
 
   it("draws a workflow as a graph of its steps, each with its status and type", async () => {
@@ -210,10 +249,6 @@ describe("the dashboard of an open worker", () => {
       return body?.status === "completed" ? body : null;
     });
 
-    const browser = await openBrowser();
-    cleanups.push(() => browser.close());
-    const page = await browser.context.newPage();
-    const seen = watch(page);
     await page.goto(`${worker.base}/#/workflows`);
     await ready(page);
     await page.locator(`tr[data-workflow-id="${workflowId}"] a`).click();
@@ -237,9 +272,6 @@ describe("the dashboard of an open worker", () => {
     expect(await x("wf_start")).toBeLessThan(await x("wf_left"));
     expect(await x("wf_join")).toBeGreaterThan(await x("wf_left"));
     await screenshot(page, "workflow.png");
-
-    expect(seen.errors).toEqual([]);
-    expect(seen.requests.filter((url) => !url.startsWith(`${worker.base}/`))).toEqual([]);
   });
 });
 
