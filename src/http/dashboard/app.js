@@ -478,8 +478,9 @@ async function jobPage(mine, id) {
     return job;
   };
   const job = await draw();
-  // a job still on its way is followed until it settles; a finished one is left alone
-  if (ACTIVE.has(job.status) || job.status === "dead" || job.status === "cancelled") {
+  // a job still on its way is followed until it settles; a finished one is left
+  // alone (a retry from this page renders it again, as pending, and so follows it)
+  if (ACTIVE.has(job.status)) {
     every(1000, async () => {
       await draw();
     });
@@ -679,7 +680,7 @@ function renderWorkflow(w) {
       "section",
       { class: "panel" },
       h("p", { class: "muted lead" }, `Started ${relative(w.createdAt - Date.now())}`, w.finishedAt ? `, finished ${relative(w.finishedAt - Date.now())}` : "", ` · ${countsText(w.counts)}`),
-      h("div", { class: "graph", "data-graph": "workflow" }, workflowGraph(jobs)),
+      h("div", { class: "graph", "data-graph": "workflow" }, workflowGraph(jobs, { down: matchMedia("(max-width: 640px)").matches })),
     ),
     h(
       "section",
@@ -691,7 +692,7 @@ function renderWorkflow(w) {
         h(
           "table",
           { "data-table": "workflow-jobs" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Id"), h("th", {}, "Type"), h("th", {}, "Status"), h("th", {}, "After"), h("th", { class: "num" }, "Attempts"), h("th", {}, "Error / warnings"))),
+          h("thead", {}, h("tr", {}, h("th", {}, "Id"), h("th", {}, "Type"), h("th", {}, "Status"), h("th", { class: "hide-narrow" }, "After"), h("th", { class: "num hide-narrow" }, "Attempts"), h("th", {}, "Error / warnings"))),
           h(
             "tbody",
             {},
@@ -702,8 +703,8 @@ function renderWorkflow(w) {
                 h("td", {}, h("a", { href: `#/jobs/${encodeURIComponent(j.id)}`, class: "mono" }, `#${j.id}`)),
                 h("td", {}, j.type),
                 h("td", {}, badge(j.status)),
-                h("td", { class: "mono" }, (j.after ?? []).map((d) => `#${d}`).join(" ") || (j.parentId ? `staged by #${j.parentId}` : "–")),
-                h("td", { class: "num" }, String(j.attempts ?? 0)),
+                h("td", { class: "mono hide-narrow" }, (j.after ?? []).map((d) => `#${d}`).join(" ") || (j.parentId ? `staged by #${j.parentId}` : "–")),
+                h("td", { class: "num hide-narrow" }, String(j.attempts ?? 0)),
                 h("td", {}, j.lastError ? h("div", { class: "error-text" }, j.lastError) : null, (j.warnings ?? []).map((w) => h("div", {}, `⚠ ${typeof w === "string" ? w : w.message ?? JSON.stringify(w)}`))),
               ),
             ),

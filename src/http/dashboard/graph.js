@@ -1,15 +1,16 @@
 // A workflow drawn as a graph: one box per job, an arrow from each job to the
 // jobs that wait for it (`after`), or to the jobs it staged when they wait for
-// nothing. Columns are depths from the roots, so a chain reads left to right,
-// a fan-out spreads down a column and a fan-in joins in the next one. Boxes
+// nothing. Depths from the roots run left to right (top to bottom on a phone),
+// so a chain reads in order, a fan-out spreads across one depth and a fan-in
+// joins at the next. Boxes
 // are SVG text, links to the job: searchable, and readable by assistive tools.
 import { h } from "./dom.js";
 
-const NODE_W = 176;
 const NODE_H = 48;
-const GAP_X = 64;
-const GAP_Y = 18;
 const PAD = 12;
+/** Across (columns left to right) on a wide screen, down (rows top to bottom) on a narrow one. */
+const ACROSS = { nodeW: 210, gapMain: 56, gapCross: 18 };
+const DOWN = { nodeW: 150, gapMain: 40, gapCross: 16 };
 
 /** The edges [from, to] of a workflow's jobs, by id, only between jobs that are present. */
 export function workflowEdges(jobs) {
@@ -63,27 +64,42 @@ function compareIds(a, b) {
   return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : String(a).localeCompare(String(b));
 }
 
-/** The SVG graph of a workflow's `jobs` (as GET /workflows/:id answers them). */
-export function workflowGraph(jobs) {
+/**
+ * The SVG graph of a workflow's `jobs` (as GET /workflows/:id answers them).
+ * `down: true` lays the depths out top to bottom, for a phone.
+ */
+export function workflowGraph(jobs, { down = false } = {}) {
   const edges = workflowEdges(jobs);
   const { columns, depth, row } = layout(jobs, edges);
-  const tallest = Math.max(1, ...columns.map((c) => c.length));
-  const height = PAD * 2 + tallest * NODE_H + (tallest - 1) * GAP_Y;
-  const width = PAD * 2 + columns.length * NODE_W + Math.max(0, columns.length - 1) * GAP_X;
+  const { nodeW, gapMain, gapCross } = down ? DOWN : ACROSS;
+  const widest = Math.max(1, ...columns.map((c) => c.length));
+  // main axis: depth; cross axis: position within a depth
+  const mainStep = (down ? NODE_H : nodeW) + gapMain;
+  const crossStep = (down ? nodeW : NODE_H) + gapCross;
+  const mainSize = columns.length * mainStep - gapMain;
+  const crossSize = widest * crossStep - gapCross;
+  const width = PAD * 2 + (down ? crossSize : mainSize);
+  const height = PAD * 2 + (down ? mainSize : crossSize);
   const pos = (id) => {
     const column = columns[depth.get(id)];
-    const offset = ((tallest - column.length) * (NODE_H + GAP_Y)) / 2;
-    return { x: PAD + depth.get(id) * (NODE_W + GAP_X), y: PAD + offset + row.get(id) * (NODE_H + GAP_Y) };
+    const main = depth.get(id) * mainStep;
+    const cross = ((widest - column.length) * crossStep) / 2 + row.get(id) * crossStep;
+    return down ? { x: PAD + cross, y: PAD + main } : { x: PAD + main, y: PAD + cross };
   };
   const arrows = edges.map(([from, to]) => {
     const a = pos(from);
     const b = pos(to);
-    const x1 = a.x + NODE_W;
-    const y1 = a.y + NODE_H / 2;
-    const x2 = b.x - 4;
-    const y2 = b.y + NODE_H / 2;
-    const mid = (x1 + x2) / 2;
-    return h("path", { class: "edge", d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`, "marker-end": "url(#arrow)", "data-from": from, "data-to": to });
+    let d;
+    if (down) {
+      const [x1, y1, x2, y2] = [a.x + nodeW / 2, a.y + NODE_H, b.x + nodeW / 2, b.y - 4];
+      const mid = (y1 + y2) / 2;
+      d = `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2}`;
+    } else {
+      const [x1, y1, x2, y2] = [a.x + nodeW, a.y + NODE_H / 2, b.x - 4, b.y + NODE_H / 2];
+      const mid = (x1 + x2) / 2;
+      d = `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`;
+    }
+    return h("path", { class: "edge", d, "marker-end": "url(#arrow)", "data-from": from, "data-to": to });
   });
   const nodes = jobs.map((job) => {
     const id = String(job.id);
@@ -93,9 +109,9 @@ export function workflowGraph(jobs) {
       "a",
       { svg: true, href: `#/jobs/${encodeURIComponent(id)}`, class: `node s-${job.status}`, "data-job-id": id, "data-status": job.status, "aria-label": label },
       h("title", { svg: true }, label + (job.lastError ? `: ${job.lastError}` : "")),
-      h("rect", { x, y, width: NODE_W, height: NODE_H, rx: 7 }),
+      h("rect", { x, y, width: nodeW, height: NODE_H, rx: 7 }),
       h("rect", { class: "bar", x, y, width: 6, height: NODE_H, rx: 2 }),
-      h("text", { class: "type", x: x + 14, y: y + 20 }, clip(job.type, 20)),
+      h("text", { class: "type", x: x + 14, y: y + 20 }, clip(job.type, down ? 17 : 24)),
       h("text", { class: "meta", x: x + 14, y: y + 37 }, `#${clip(id, 8)} · ${job.status.replaceAll("_", " ")}${job.warnings?.length ? " · ⚠" : ""}`),
     );
   });
