@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp } from "../../src/http/app.ts";
+import { createHandler } from "../../src/http/handler.ts";
 import { DASHBOARD_ASSETS } from "../../src/http/dashboard/assets.ts";
 import { ROOT } from "../support/processes.ts";
 import { openSpool } from "../support/system.ts";
@@ -11,10 +11,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup() {
+async function setup(options: Parameters<typeof createHandler>[1] = {}) {
   const opened = await openSpool();
   cleanups.push(opened.cleanup);
-  const app = createApp({ spool: opened.spool });
+  const app = createHandler(opened.spool, options);
   const get = (path: string, headers: Record<string, string> = {}, method = "GET") =>
     app.fetch(new Request(`http://127.0.0.1:8787${path}`, { method, headers }));
   return { get };
@@ -62,6 +62,15 @@ describe("the dashboard's routes", () => {
       pending.push(...referencedFiles(name, await response.text()));
     }
     expect([...served].sort()).toEqual(["api.js", "app.js", "charts.js", "dom.js", "graph.js", "icon.svg", "style.css"]);
+  });
+
+  it("serves the page and its files without a token where the API needs one", async () => {
+    const { get } = await setup({ apiToken: "admin-token", readToken: "read-token" });
+    expect((await get("/")).status).toBe(200);
+    expect((await get("/dashboard/app.js")).status).toBe(200);
+    expect((await get("/dashboard/nope.js")).status).toBe(404);
+    expect((await get("/stats")).status).toBe(401);
+    expect((await get("/stats", { authorization: "Bearer read-token" })).status).toBe(200);
   });
 
   it("answers 304 with no body when the browser already has the file", async () => {
