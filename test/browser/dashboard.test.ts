@@ -164,6 +164,8 @@ describe("the dashboard of an open worker", () => {
     for (const [status, count] of Object.entries(counts)) {
       expect(await page.locator(`[data-count-status="${status}"] .value`).getAttribute("data-value"), status).toBe(String(count));
     }
+    // the most failing types, from the per-type counts of GET /stats
+    expect(await page.locator("[data-list=failing] li").first().textContent()).toBe("charge 2 dead");
     await screenshot(page, "overview.png");
 
     // open a dead job from the dead count, see its error, retry it from its page
