@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // the browser test drives Chromium from Node only: `npm run test:browser` (vitest.browser.config.ts)
+    exclude: [...configDefaults.exclude, "test/browser/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -30,6 +30,8 @@ export const CELLS = [
   { name: "node24", runtime: "node", major: 24 },
   { name: "bun", runtime: "bun" },
   { name: "deno", runtime: "deno" },
+  // the dashboard in Debian's chromium, driven by playwright-core: Node only, once
+  { name: "browser", runtime: "node", major: 20, config: "vitest.browser.config.ts", apt: ["chromium"] },
 ];
 
 const pinnedNode = (major) => {
@@ -41,7 +43,7 @@ const lockedVersion = (name) => JSON.parse(readFileSync(join(ROOT, "package-lock
 
 /** The binary and arguments that run vitest for `cell`, and the version that cell must report. */
 function cellCommand(cell, reportFile) {
-  const vitestArgs = ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`];
+  const vitestArgs = ["run", ...(cell.config ? ["--config", cell.config] : []), "--reporter=default", "--reporter=json", `--outputFile.json=${reportFile}`];
   if (cell.runtime === "node") {
     // The running Node serves its own major (CI jobs get it from actions/setup-node);
     // any other major comes from the pinned package.
@@ -147,8 +149,9 @@ export function workflow() {
         : cell.runtime === "deno"
           ? [`      - uses: denoland/setup-deno@v2`, `        with:`, `          deno-version: ${lockedVersion("deno")}`]
           : [];
+    if (cell.apt) extra.push(`      - run: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${cell.apt.join(" ")}`);
     const node = cell.runtime === "node" ? pinnedNode(cell.major) : node20;
-    const name = cell.runtime === "node" ? `tests on node ${node}` : `tests on ${cell.runtime} ${lockedVersion(cell.runtime)} (node ${node} runs npm)`;
+    const name = cell.config ? `${cell.name} tests on node ${node}` : cell.runtime === "node" ? `tests on node ${node}` : `tests on ${cell.runtime} ${lockedVersion(cell.runtime)} (node ${node} runs npm)`;
     return job(cell.name, name, [...setup(node), ...extra, install, `      - run: npm run test:matrix -- ${cell.name}`]);
   });
   return [

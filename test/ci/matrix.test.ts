@@ -29,7 +29,7 @@ describe("the test matrix", () => {
     const { code, output } = await runner("--list");
     expect(code, output).toBe(0);
     const cells = JSON.parse(output) as Array<{ name: string; runtime: string; major?: number }>;
-    expect(cells.map((cell) => cell.name)).toEqual(["node20", "node22", "node24", "bun", "deno"]);
+    expect(cells.map((cell) => cell.name)).toEqual(["node20", "node22", "node24", "bun", "deno", "browser"]);
     const workflow = readFileSync(join(ROOT, ".github", "workflows", "ci.yml"), "utf8");
     const scripts = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
     expect(scripts.test).toBe(scripts["test:matrix"]);
