@@ -487,8 +487,8 @@ export class Spool {
    * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of the
    * types defined here (jobs of other types stay pending for a worker that
    * defines them; with no type defined it claims nothing) from every queue,
-   * or only `queues`, and runs the promoter, cron scheduler, reaper and
-   * heartbeat beside it. It opens no port: `serve(spool, ...)` serves the HTTP
+   * or only `queues`, and runs the promoter, cron scheduler, reaper, heartbeat
+   * and ager (the starvation guard of queues given an aging period) beside it. It opens no port: `serve(spool, ...)` serves the HTTP
    * API. Throws INVALID_OPTIONS for a bad option, and for an `http` option
    * other than false.
    */
