@@ -2,23 +2,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { PRIORITY } from "../../src/core/options.ts";
 import type { Spool } from "../../src/spool.ts";
+import { settableClock } from "../support/services.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-
-// Time stands where a test puts it; sleeps are real, so the worker still runs.
-function settableClock(): Clock & { t: number } {
-  return {
-    t: Date.now(),
-    now() {
-      return this.t;
-    },
-    sleep: (ms, signal) => systemClock.sleep(ms, signal),
-  };
-}
 
 async function setup(clock: Clock = systemClock) {
   const opened = await openSpool({ clock });
