@@ -32,8 +32,9 @@ export const LAYER_RULES = {
   config: { values: ["core", "http", "config"] },
   // the jobs-module helper: core's definitions, a route's type
   "define-worker": { values: ["core"], types: ["http"] },
-  // the library face: public operations over store and services; it does not serve
-  spool: { values: ["core", "store", "services", "platform", "runtime", "spool"] },
+  // the library face: public operations over store and services; it does not
+  // serve, and reaches the runtime only through the platform its entry injects
+  spool: { values: ["core", "store", "services", "platform", "spool"] },
   // the library's one-call server: the facade behind the HTTP handler on a runtime
   serve: { values: ["core", "http", "runtime", "spool", "serve"] },
   // public API: re-exports only
