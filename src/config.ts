@@ -3,6 +3,8 @@
  * into validated options in one place. A bad value fails at startup with a
  * message naming the variable.
  */
+import { DATABASE_URL_SCHEMES, isDatabaseUrl } from "./core/database-url.ts";
+import { DEFAULT_CONCURRENCY, DEFAULT_DATABASE_URL, DEFAULT_HOSTNAME, DEFAULT_LEASE_MS, DEFAULT_PORT } from "./core/defaults.ts";
 import { SpoolError } from "./core/errors.ts";
 import { type LogLevel, isLogLevel } from "./core/logger.ts";
 import { tokenProblem } from "./http/access.ts";
@@ -35,7 +37,7 @@ export interface WorkerConfig {
   allowUnauthenticated: boolean;
 }
 
-export const DEFAULT_DATABASE_URL = "file:./data/spool.db";
+export { DEFAULT_DATABASE_URL };
 
 function bad(name: string, value: string, expected: string): never {
   throw new SpoolError("INVALID_CONFIG", `${name}=${JSON.stringify(value)} is invalid: ${expected}`);
@@ -54,12 +56,12 @@ function integer(env: Record<string, string | undefined>, name: string, fallback
 /** Reads and validates the worker's environment. */
 export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
   const databaseUrl = env.SPOOL_DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
-  if (!/^(file:|libsql:|https?:|wss?:)/.test(databaseUrl) && databaseUrl !== ":memory:") {
-    bad("SPOOL_DATABASE_URL", databaseUrl, "expected a file:, libsql:, http(s): or ws(s): URL");
+  if (!isDatabaseUrl(databaseUrl)) {
+    bad("SPOOL_DATABASE_URL", databaseUrl, `expected a ${DATABASE_URL_SCHEMES} URL`);
   }
   const logLevel = env.SPOOL_LOG_LEVEL?.trim() || "info";
   if (!isLogLevel(logLevel)) bad("SPOOL_LOG_LEVEL", logLevel, "expected debug, info, warn, error or silent");
-  const hostname = env.SPOOL_HOSTNAME?.trim() || "127.0.0.1";
+  const hostname = env.SPOOL_HOSTNAME?.trim() || DEFAULT_HOSTNAME;
   if (!/^[A-Za-z0-9.:\-[\]]+$/.test(hostname)) bad("SPOOL_HOSTNAME", hostname, "expected a host name or IP address");
   const queuesRaw = env.SPOOL_QUEUES?.trim();
   const queues = queuesRaw ? queuesRaw.split(",").map((q) => q.trim()).filter((q) => q.length > 0) : undefined;
@@ -90,10 +92,10 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     databaseUrl,
     authToken: env.SPOOL_AUTH_TOKEN || undefined,
     jobsModule: env.SPOOL_JOBS?.trim() || undefined,
-    port: integer(env, "SPOOL_PORT", 8787, 0, 65535),
+    port: integer(env, "SPOOL_PORT", DEFAULT_PORT, 0, 65535),
     hostname,
-    concurrency: integer(env, "SPOOL_CONCURRENCY", 10, 1, 10_000),
-    leaseMs: integer(env, "SPOOL_LEASE_MS", 30_000, 100, 24 * 60 * 60 * 1000),
+    concurrency: integer(env, "SPOOL_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 10_000),
+    leaseMs: integer(env, "SPOOL_LEASE_MS", DEFAULT_LEASE_MS, 100, 24 * 60 * 60 * 1000),
     queues,
     logLevel,
     maxJsonDepth: integer(env, "SPOOL_MAX_JSON_DEPTH", 64, 1, 1000),

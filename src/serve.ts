@@ -3,6 +3,7 @@
  * `createHandler`, bound with the runtime's server (Node, Bun or Deno). The
  * worker process serves through this too.
  */
+import { DEFAULT_HOSTNAME, DEFAULT_PORT } from "./core/defaults.ts";
 import { SpoolError } from "./core/errors.ts";
 import { type Handler, type HandlerOptions, checkHandlerOptions, createHandler } from "./http/handler.ts";
 import { isLoopbackHostname } from "./http/host.ts";
@@ -25,9 +26,6 @@ export interface SpoolServer {
   readonly port: number;
   close(): Promise<void>;
 }
-
-export const DEFAULT_PORT = 8787;
-export const DEFAULT_HOSTNAME = "127.0.0.1";
 
 /**
  * Serves the HTTP API (and `routes`) over HTTP until `close()`. The Host check

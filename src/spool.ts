@@ -4,8 +4,10 @@
  */
 import type { Client } from "@libsql/client";
 import { type Clock, systemClock } from "./core/clock.ts";
+import { DEFAULT_CONCURRENCY, DEFAULT_LEASE_MS } from "./core/defaults.ts";
 import { SpoolError } from "./core/errors.ts";
 import type { Job } from "./core/job.ts";
+import { isJobId } from "./core/job-id.ts";
 import { type JobHandler, JobTypes } from "./core/job-types.ts";
 import { type Logger, silentLogger } from "./core/logger.ts";
 import { newLeaseToken } from "./core/lease-token.ts";
@@ -173,7 +175,7 @@ export class Spool {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
     this.#random = options.random;
@@ -243,10 +245,10 @@ export class Spool {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
       throw new SpoolError("INVALID_OPTIONS", `limit must be an integer from 1 to 500, got ${JSON.stringify(query.limit)}`);
     }
-    if (query.cursor !== undefined && !/^\d{1,18}$/.test(query.cursor)) {
+    if (query.cursor !== undefined && !isJobId(query.cursor)) {
       throw new SpoolError("INVALID_OPTIONS", `cursor ${JSON.stringify(query.cursor)} is not one this API returned`);
     }
-    const queue = query.queue === undefined ? undefined : checkQueueName(query.queue);
+    const queue = query.queue === undefined ? undefined : checkName(query.queue, "queue name");
     const workflowId = query.workflowId === undefined ? undefined : checkWorkflowId(query.workflowId);
     if (query.q !== undefined && (typeof query.q !== "string" || query.q.length === 0 || query.q.length > 200)) {
       throw new SpoolError("INVALID_OPTIONS", `q must be a string of 1 to 200 characters, got ${JSON.stringify(query.q)}`);
@@ -293,7 +295,7 @@ export class Spool {
     this.#checkOpen();
     checkKnownKeys(filter, ["type", "queue", "onProgress"], "retryDead");
     const type = filter.type === undefined ? null : checkJobType(filter.type);
-    const queue = filter.queue === undefined ? null : checkQueueName(filter.queue);
+    const queue = filter.queue === undefined ? null : checkName(filter.queue, "queue name");
     const onProgress = checkProgressListener(filter.onProgress);
     const total = onProgress ? await this.store.countDeadJobs({ type, queue }) : 0;
     let done = 0;
@@ -370,12 +372,12 @@ export class Spool {
   /** Holds a queue in every process: running jobs finish, nothing new is claimed. */
   async pauseQueue(name: string): Promise<void> {
     this.#checkOpen();
-    await this.store.setQueuePaused(checkQueueName(name), true);
+    await this.store.setQueuePaused(checkName(name, "queue name"), true);
   }
 
   async resumeQueue(name: string): Promise<void> {
     this.#checkOpen();
-    await this.store.setQueuePaused(checkQueueName(name), false);
+    await this.store.setQueuePaused(checkName(name, "queue name"), false);
     for (const worker of this.#workers) worker.producer.wake();
   }
 
@@ -388,7 +390,7 @@ export class Spool {
     if (agingMs !== null && !(Number.isSafeInteger(agingMs) && agingMs > 0)) {
       throw new SpoolError("INVALID_OPTIONS", `agingMs must be a positive integer or null, got ${JSON.stringify(agingMs)}`);
     }
-    await this.store.setQueueAging(checkQueueName(name), agingMs);
+    await this.store.setQueueAging(checkName(name, "queue name"), agingMs);
   }
 
   /**
@@ -485,8 +487,8 @@ export class Spool {
    * throw DATABASE_CORRUPT naming the file. Then it claims ready jobs of the
    * types defined here (jobs of other types stay pending for a worker that
    * defines them; with no type defined it claims nothing) from every queue,
-   * or only `queues`, and runs the promoter, cron scheduler, reaper and
-   * heartbeat beside it. It opens no port: `serve(spool, ...)` serves the HTTP
+   * or only `queues`, and runs the promoter, cron scheduler, reaper, heartbeat
+   * and ager (the starvation guard of queues given an aging period) beside it. It opens no port: `serve(spool, ...)` serves the HTTP
    * API. Throws INVALID_OPTIONS for a bad option, and for an `http` option
    * other than false.
    */
@@ -495,14 +497,14 @@ export class Spool {
     // Before any claim: a damaged page found here stops the worker with the
     // file named, instead of failing some jobs' writes later.
     await this.store.quickCheck(QUICK_CHECK_MAX_BYTES, this.store.db.url.replace(/^file:/, ""));
-    const concurrency = options.concurrency ?? 10;
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(options.concurrency)}`);
     }
     if (options.queues !== undefined && (!Array.isArray(options.queues) || options.queues.length === 0)) {
       throw new SpoolError("INVALID_OPTIONS", "queues must be a non-empty array of queue names");
     }
-    const queues = options.queues ? options.queues.map(checkQueueName) : null;
+    const queues = options.queues ? options.queues.map((queue) => checkName(queue, "queue name")) : null;
     if (options.http !== undefined && options.http !== false) {
       throw new SpoolError(
         "INVALID_OPTIONS",
@@ -636,10 +638,6 @@ function checkProgressListener(listener: unknown): ((progress: BulkProgress) => 
     throw new SpoolError("INVALID_OPTIONS", "onProgress must be a function");
   }
   return listener as ((progress: BulkProgress) => void) | undefined;
-}
-
-function checkQueueName(name: unknown): string {
-  return checkName(name, "queue name");
 }
 
 /**

@@ -3,6 +3,8 @@ import { SpoolError } from "../src/core/errors.ts";
 import type { JobContext } from "../src/core/job-types.ts";
 import type { EnqueueOptions } from "../src/core/options.ts";
 import { createSpool, type Spool } from "../src/index.ts";
+import { LONGEST_SLEEP_MS } from "../src/core/defaults.ts";
+import { watchedClock } from "./support/clocks.ts";
 import { deferred, openSpool, waitFor } from "./support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -174,25 +176,31 @@ describe("the worker", () => {
   });
 
   it("starts a job enqueued in the same process at once, without waiting for a poll", async () => {
-    const { spool } = await setup();
+    const clock = watchedClock();
+    const { spool } = await setup({ clock });
     const started = deferred<number>();
     spool.define("quick", () => started.resolve(Date.now()));
-    // polling every minute: only the in-process wake can start it within the test
+    // polling every minute (a sleep of the 30 s cap): only the in-process wake
+    // can start it within the test; no other service sleeps that long
+    const idle = clock.sleptFor("the producer's idle poll", (ms) => ms === LONGEST_SLEEP_MS);
     await start(spool, { minPollMs: 60_000, maxPollMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await idle;
     await spool.enqueue("quick", null);
     const at = await Promise.race([started.promise, new Promise((r) => setTimeout(() => r("no wake"), 10_000))]);
     expect(at).not.toBe("no wake");
   });
 
   it("finds jobs enqueued by another Spool on the same file by polling", async () => {
-    const { spool, url } = await setup();
+    const clock = watchedClock();
+    const { spool, url } = await setup({ clock });
     const other = await createSpool({ url });
     cleanups.push(() => other.close());
     const ran = deferred<unknown>();
     spool.define("remote", (payload) => ran.resolve(payload));
+    // a poll of 100 ms is the producer's alone: it has backed off all the way
+    const idle = clock.sleptFor("the producer's slowest poll", (ms) => ms === 100);
     await start(spool, { minPollMs: 10, maxPollMs: 100 });
-    await new Promise((r) => setTimeout(r, 300));
+    await idle;
     await other.enqueue("remote", { from: "elsewhere" });
     expect(await ran.promise).toEqual({ from: "elsewhere" });
   });
@@ -216,14 +224,19 @@ describe("the worker", () => {
   it("lets running jobs finish within the grace period when stopped", async () => {
     const { spool } = await setup();
     const started = deferred();
+    const release = deferred();
     spool.define("finishes", async () => {
       started.resolve();
-      await new Promise((r) => setTimeout(r, 200));
+      await release.promise;
     });
     const runtime = await start(spool);
     const { id } = await spool.enqueue("finishes", null);
     await started.promise;
-    await runtime.stop({ graceMs: 5000 });
+    // the job is still running when the stop begins, and finishes during its grace period
+    const stopping = runtime.stop({ graceMs: 5000 });
+    expect((await spool.getJob(id))!.status).toBe("running");
+    release.resolve();
+    await stopping;
     expect((await spool.getJob(id))!.status).toBe("completed");
   });
 

@@ -1,7 +1,9 @@
 /**
  * The payload codec. Payloads travel as JSON text; `encodePayload` refuses
- * anything JSON would silently change or drop, so what a handler receives is
- * exactly what was enqueued.
+ * anything JSON would silently change or drop (a Date among them: it would
+ * arrive as a string), so what a handler receives is exactly what was
+ * enqueued. The one loss it lets through is an `undefined` property, which
+ * JSON leaves out and everyone expects to be left out.
  */
 import { SpoolError } from "./errors.ts";
 
@@ -20,8 +22,8 @@ const encoder = new TextEncoder();
 /**
  * Validates and encodes a payload. Throws SpoolError INVALID_PAYLOAD naming the
  * path of the first value JSON cannot carry (functions, symbols, BigInt, cycles,
- * non-finite numbers, `undefined` at the top level or in an array, class
- * instances other than plain objects and Dates), the size when over `maxBytes`,
+ * non-finite numbers, `undefined` at the top level or in an array, Dates, class
+ * instances other than plain objects), the size when over `maxBytes`,
  * or the depth when arrays and objects nest more than `maxDepth` levels
  * (default 64). Never throws anything but SpoolError for a bad payload.
  */
@@ -107,7 +109,6 @@ function isPlainJson(value: unknown, depth: number, maxDepth: number): boolean {
     }
     return true;
   }
-  if (value instanceof Date) return !Number.isNaN(value.getTime());
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   for (const key in value) {
@@ -145,8 +146,12 @@ function checkValue(value: unknown, path: string, ancestors: Set<object>, depth:
     throw new SpoolError("INVALID_PAYLOAD", `${path} is a circular reference`);
   }
   if (object instanceof Date) {
-    if (Number.isNaN(object.getTime())) throw new SpoolError("INVALID_PAYLOAD", `${path} is an invalid Date`);
-    return;
+    // JSON would hand the handler a string where the enqueuer passed a Date
+    const instant = Number.isNaN(object.getTime()) ? "an invalid Date" : `the Date ${object.toISOString()}`;
+    throw new SpoolError(
+      "INVALID_PAYLOAD",
+      `${path} is ${instant}, which JSON turns into a string; pass date.toISOString() or date.getTime() and convert it in the handler`,
+    );
   }
   if (depth >= maxDepth) throw tooDeep(path, maxDepth);
   ancestors.add(object);

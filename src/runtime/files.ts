@@ -6,12 +6,13 @@
 import { mkdir, stat } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { filePath } from "../core/database-url.ts";
 
 /** Creates the folder that will hold a `file:` database, if missing. */
 export async function ensureDatabaseFolder(url: string): Promise<void> {
-  if (!url.startsWith("file:") || url.includes(":memory:")) return;
-  const path = url.slice("file:".length).replace(/^\/\/(?=\/)/, "").split("?")[0]!;
-  if (path === "") return;
+  if (!url.startsWith("file:")) return;
+  const path = filePath(url);
+  if (path === "" || path === ":memory:") return;
   await mkdir(dirname(resolve(path)), { recursive: true });
 }
 

@@ -4,7 +4,9 @@
  * so under load a worker costs one round trip per batch, not per job. When the
  * producer is about to claim (a finished job freed its slot), the outcomes go
  * in the same transaction as the claim. A failed write is retried with backoff
- * and never dropped: the store failing must not fail a job.
+ * for as long as the worker runs: the store failing must not fail a job. Only
+ * `abandon()` (a shutdown that cannot wait) gives unwritten outcomes up; their
+ * jobs keep their leases until these expire, then the reaper runs them again.
  */
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";

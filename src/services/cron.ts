@@ -9,6 +9,8 @@
  * catches up by policy instead of drifting.
  */
 import type { Clock } from "../core/clock.ts";
+import { LONGEST_SLEEP_MS } from "../core/defaults.ts";
+import { SpoolError } from "../core/errors.ts";
 import type { NewJobRow } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
@@ -29,9 +31,6 @@ export interface CronOptions {
   maxSleepMs?: number;
 }
 
-// croner's advice, and ours: no timer waits longer than this
-const LONGEST_SLEEP_MS = 30_000;
-
 export class Cron {
   readonly #options: CronOptions;
   readonly #loop: ServiceLoop;
@@ -42,7 +41,7 @@ export class Cron {
   constructor(options: CronOptions) {
     const maxSleepMs = options.maxSleepMs ?? 5000;
     if (!Number.isSafeInteger(maxSleepMs) || maxSleepMs < 1 || maxSleepMs > LONGEST_SLEEP_MS) {
-      throw new RangeError(`maxSleepMs must be an integer from 1 to ${LONGEST_SLEEP_MS}, got ${options.maxSleepMs}`);
+      throw new SpoolError("INVALID_OPTIONS", `maxSleepMs must be an integer from 1 to ${LONGEST_SLEEP_MS}, got ${JSON.stringify(options.maxSleepMs)}`);
     }
     this.#options = options;
     this.#maxSleepMs = maxSleepMs;

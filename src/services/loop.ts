@@ -5,6 +5,7 @@
  * backoff, so a database outage never kills a service or floods the log.
  */
 import type { Clock } from "../core/clock.ts";
+import { LONGEST_SLEEP_MS } from "../core/defaults.ts";
 import type { Logger } from "../core/logger.ts";
 
 /** What a service's failure tracking says about it now. */
@@ -76,8 +77,6 @@ export interface LoopOptions {
   maxErrorBackoffMs?: number;
 }
 
-// no timer waits longer than this; every wake re-reads the clock
-const MAX_SLEEP_MS = 30_000;
 const YIELD_EVERY_MS = 10;
 // An explicit reason: a bare abort() builds a DOMException with a stack on
 // every wake, which showed up in profiles of a busy worker.
@@ -152,7 +151,7 @@ export class ServiceLoop {
         continue;
       }
       this.#sleeper = new AbortController();
-      await clock.sleep(Math.min(waitMs, MAX_SLEEP_MS), this.#sleeper.signal);
+      await clock.sleep(Math.min(waitMs, LONGEST_SLEEP_MS), this.#sleeper.signal);
       this.#sleeper = null;
       this.#lastYield = clock.now();
     }

@@ -5,6 +5,7 @@
  * appears (jobs enqueued by other processes are found this way).
  */
 import type { Clock } from "../core/clock.ts";
+import { SpoolError } from "../core/errors.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ServedType } from "../store/claim-jobs.ts";
@@ -44,9 +45,10 @@ export class Producer {
   #claiming = true;
   #served: { revision: number; types: ReadonlyMap<string, ServedType> } | null = null;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) unless `concurrency` is a positive integer. */
   constructor(options: ProducerOptions) {
     if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
-      throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
+      throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(options.concurrency)}`);
     }
     this.#options = options;
     this.#pollMs = options.minPollMs ?? 25;

@@ -4,6 +4,7 @@
  * they stop.
  */
 import type { Clock } from "../core/clock.ts";
+import { SpoolError } from "../core/errors.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
@@ -73,7 +74,7 @@ export class SpoolWorker {
       renewLease: async (id) => {
         await this.heartbeat.runOnce(clock.now(), id);
         if (this.executor.running.get(id)?.stopReason === "lease_lost") {
-          throw new Error(`job ${id} lost its lease`);
+          throw new SpoolError("LEASE_LOST", `job ${id} lost its lease`);
         }
       },
     });

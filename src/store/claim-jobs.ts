@@ -8,6 +8,7 @@ import type { Database } from "./database.ts";
 import type { QueryResult, Row, SqlStatement } from "./file-connection.ts";
 import { DEFAULT_MAX_ATTEMPTS } from "../core/options.ts";
 import { CLAIMED_COLUMNS, claimedRowToJob } from "./job-row.ts";
+import { ROOM_PER_LIMITED_TYPE } from "./type-limits.ts";
 
 // Each claimed row comes back as one JSON array: the driver turns every
 // returned value into a JavaScript value one by one, which cost more per row
@@ -23,13 +24,7 @@ const CLAIMED_COLUMN_LIST = [...CLAIMED_COLUMNS.split(",").map((c) => c.trim()),
 // (options_from_type bits 1 and 2), or the built-in defaults.
 const CLAIM = `
 WITH
-  room AS (
-    SELECT l.type, min(
-      coalesce(l.concurrency - (SELECT count(*) FROM spool_jobs r WHERE r.status = 'running' AND r.type = l.type), 1e18),
-      coalesce(l.rate_limit - (SELECT count(*) FROM spool_job_starts s WHERE s.type = l.type AND s.started_at > :now - l.rate_interval_ms), 1e18)
-    ) AS free
-    FROM spool_type_limits l
-  ),
+  room AS (${ROOM_PER_LIMITED_TYPE}),
   served AS (
     SELECT key AS type FROM json_each(:types)
     WHERE key NOT IN (SELECT type FROM room WHERE free <= 0)

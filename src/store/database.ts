@@ -5,6 +5,7 @@
  */
 import type { Client } from "@libsql/client";
 import type { Clock } from "../core/clock.ts";
+import { DATABASE_URL_SCHEMES, isDatabaseUrl } from "../core/database-url.ts";
 import { SpoolError } from "../core/errors.ts";
 import type { BatchMode, Connection, QueryResult, SqlStatement } from "./file-connection.ts";
 import { filePath } from "./file-path.ts";
@@ -103,11 +104,8 @@ export class Database {
   /** Opens the database; throws INVALID_CONFIG for a URL libSQL cannot use. */
   static async open(options: DatabaseOptions, clock: Clock): Promise<Database> {
     const url = options.url === ":memory:" ? "file::memory:" : options.url;
-    if (!/^(file|libsql|https?|wss?):/.test(url)) {
-      throw new SpoolError(
-        "INVALID_CONFIG",
-        `database url ${JSON.stringify(options.url)} must start with file:, libsql:, http(s): or ws(s): (or be :memory:)`,
-      );
+    if (!isDatabaseUrl(url)) {
+      throw new SpoolError("INVALID_CONFIG", `database url ${JSON.stringify(options.url)} must start with ${DATABASE_URL_SCHEMES}`);
     }
     let client: Connection;
     try {

@@ -2,6 +2,7 @@
  * Operator actions on single jobs and on the dead-letter queue, the bulk ones
  * in bounded batches.
  */
+import { isJobId } from "../core/job-id.ts";
 import type { Database } from "./database.ts";
 
 const REPLAY = `UPDATE spool_jobs SET status = 'pending', attempts = 0, finished_at = NULL, run_at = :now,
@@ -30,7 +31,7 @@ export type ManageResult =
   | { ok: false; reason: "conflict"; status: string; running?: RunningAttempt };
 
 async function explainMiss(db: Database, id: string): Promise<ManageResult> {
-  if (!/^\d{1,18}$/.test(id)) return { ok: false, reason: "not_found" };
+  if (!isJobId(id)) return { ok: false, reason: "not_found" };
   const row = (await db.execute({ sql: STATUS_OF, args: [Number(id)] })).rows[0];
   if (!row) return { ok: false, reason: "not_found" };
   const status = String(row.status);
@@ -45,7 +46,7 @@ async function explainMiss(db: Database, id: string): Promise<ManageResult> {
  * handler may still be at work on it (conflict, naming the attempt).
  */
 export async function replayJob(db: Database, id: string, now: number): Promise<ManageResult> {
-  if (/^\d{1,18}$/.test(id)) {
+  if (isJobId(id)) {
     const result = await db.execute({ sql: REPLAY, args: { id: Number(id), now } });
     if (result.rows.length > 0) return { ok: true, status: "pending" };
   }
@@ -126,7 +127,7 @@ export async function replayDeadBatch(
  * worker stops it at the next lease renewal (result status "cancelling").
  */
 export async function cancelJob(db: Database, id: string, now: number): Promise<ManageResult> {
-  if (/^\d{1,18}$/.test(id)) {
+  if (isJobId(id)) {
     const [waiting, running] = await db.batch(
       [
         { sql: CANCEL_WAITING, args: { id: Number(id), now } },

@@ -1,6 +1,7 @@
 /**
  * Reading jobs back: one by id, pages by status, counts.
  */
+import { isJobId } from "../core/job-id.ts";
 import type { Job } from "../core/job.ts";
 import type { JobStatus } from "../core/states.ts";
 import type { Database } from "./database.ts";
@@ -47,7 +48,7 @@ export const COUNTS_BY_TYPE_SQL = (Object.keys(STATUS_INDEX) as JobStatus[])
 
 /** The job with this id, or null. Ids are decimal strings; anything else finds nothing. */
 export async function getJob(db: Database, id: string): Promise<Job | null> {
-  if (!/^\d{1,18}$/.test(id)) return null;
+  if (!isJobId(id)) return null;
   const result = await db.execute({ sql: BY_ID, args: [Number(id)] });
   const row = result.rows[0];
   return row ? rowToJob(row) : null;

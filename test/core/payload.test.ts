@@ -39,6 +39,18 @@ describe("encodePayload", () => {
     expect(codeOf(() => encodePayload({ m: new Map() })).message).toContain("payload.m is a Map");
   });
 
+  it("refuses a Date, which JSON would hand the handler as a string, naming its path", () => {
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+    expect(codeOf(() => encodePayload({ order: { placedAt: at } }))).toEqual({
+      code: "INVALID_PAYLOAD",
+      message: expect.stringContaining("payload.order.placedAt is the Date 2026-01-02T03:04:05.000Z, which JSON turns into a string"),
+    });
+    expect(codeOf(() => encodePayload([1, new Date(Number.NaN)])).message).toContain("payload[1] is an invalid Date");
+    expect(codeOf(() => encodePayload(at)).message).toContain("payload is the Date");
+    // the same instant as text or a number arrives exactly as it was sent
+    expect(JSON.parse(encodePayload({ placedAt: at.toISOString(), ms: at.getTime() }))).toEqual({ placedAt: "2026-01-02T03:04:05.000Z", ms: at.getTime() });
+  });
+
   it("allows the same object twice when it is not a cycle", () => {
     const shared = { x: 1 };
     expect(JSON.parse(encodePayload({ a: shared, b: shared }))).toEqual({ a: { x: 1 }, b: { x: 1 } });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../../src/core/errors.ts";
 import type { Job } from "../../src/core/job.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
+import { reachStatus } from "../support/job-status.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -17,11 +18,7 @@ afterEach(async () => {
 async function setup(options: Partial<SpoolOptions> = {}) {
   const { spool, cleanup } = await openSpool({ workerId: "cancel-worker", ...options });
   cleanups.push(cleanup);
-  const reach = (id: string, status: Job["status"]) =>
-    waitFor(`job ${id} to be ${status}`, async () => {
-      const job = await spool.getJob(id);
-      return job?.status === status ? job : null;
-    });
+  const reach = (id: string, status: Job["status"]) => reachStatus(spool, id, status);
   return { spool, reach };
 }
 

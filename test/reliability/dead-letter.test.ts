@@ -7,7 +7,8 @@ import { PermanentError } from "../../src/index.ts";
 import type { Job } from "../../src/core/job.ts";
 import { createHandler } from "../../src/http/handler.ts";
 import type { Spool, SpoolOptions } from "../../src/index.ts";
-import { deferred, openSpool, waitFor } from "../support/system.ts";
+import { reachStatus } from "../support/job-status.ts";
+import { deferred, openSpool } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -18,11 +19,7 @@ async function setup(options: Partial<SpoolOptions> = {}) {
   const { spool, url, cleanup } = await openSpool({ workerId: "dlq-worker", ...options });
   cleanups.push(cleanup);
   const start = () => spool.start({ http: false, minPollMs: 5, maxPollMs: 50 });
-  const reach = (id: string, status: Job["status"], on: Spool = spool) =>
-    waitFor(`job ${id} to be ${status}`, async () => {
-      const job = await on.getJob(id);
-      return job?.status === status ? job : null;
-    });
+  const reach = (id: string, status: Job["status"], on: Spool = spool) => reachStatus(on, id, status);
   const app = createHandler(spool);
   const http = async (method: string, path: string) => {
     const response = await app.fetch(new Request(`http://spool.test${path}`, { method }));

@@ -10,6 +10,7 @@ import { systemClock } from "../../src/core/clock.ts";
 import type { Job } from "../../src/core/job.ts";
 import { createSpool, type SpoolOptions } from "../../src/index.ts";
 import { currentRuntime, type RunningProcess, runtimeCommand, startProcess } from "../support/processes.ts";
+import { reachStatus } from "../support/job-status.ts";
 import { openSpool, tempDatabase, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -23,11 +24,7 @@ async function setup(options: Partial<SpoolOptions> = {}) {
   const clock = { now: () => Date.now() + offset, sleep: systemClock.sleep };
   const { spool, cleanup } = await openSpool({ clock, ...options });
   cleanups.push(cleanup);
-  const reach = (id: string, status: Job["status"]) =>
-    waitFor(`job ${id} to be ${status}`, async () => {
-      const job = await spool.getJob(id);
-      return job?.status === status ? job : null;
-    });
+  const reach = (id: string, status: Job["status"]) => reachStatus(spool, id, status);
   const advanceTo = (at: number) => {
     offset += Math.max(0, at - clock.now());
   };

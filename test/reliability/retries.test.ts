@@ -8,6 +8,7 @@ import { backoffDelay } from "../../src/core/backoff.ts";
 import { PermanentError, SpoolError } from "../../src/index.ts";
 import type { Job } from "../../src/core/job.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
+import { reachStatus } from "../support/job-status.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -22,11 +23,7 @@ async function setup(options: Partial<SpoolOptions> = {}) {
   cleanups.push(cleanup);
   const start = () => spool.start({ http: false, minPollMs: 5, maxPollMs: 50 });
   /** Resolves with the job once it reaches `status`. */
-  const reach = (id: string, status: Job["status"]) =>
-    waitFor(`job ${id} to be ${status}`, async () => {
-      const job = await spool.getJob(id);
-      return job?.status === status ? job : null;
-    });
+  const reach = (id: string, status: Job["status"]) => reachStatus(spool, id, status);
   /** Resolves with the job once it has failed `n` attempts and waits for the next. */
   const failedAttempts = (id: string, n: number) =>
     waitFor(`job ${id} to be scheduled after ${n} failed attempts`, async () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ClaimedJob, Job } from "../../src/core/job.ts";
 import { newJobRow } from "../../src/core/new-job.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
+import { reachStatus } from "../support/job-status.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -18,11 +19,7 @@ async function setup(options: Partial<SpoolOptions> = {}) {
   const { spool, cleanup } = await openSpool({ workerId: "timeout-worker", ...options });
   cleanups.push(cleanup);
   const start = () => spool.start({ http: false, minPollMs: 5, maxPollMs: 50 });
-  const reach = (id: string, status: Job["status"]) =>
-    waitFor(`job ${id} to be ${status}`, async () => {
-      const job = await spool.getJob(id);
-      return job?.status === status ? job : null;
-    });
+  const reach = (id: string, status: Job["status"]) => reachStatus(spool, id, status);
   const allJobs = async () => {
     const jobs: Job[] = [];
     for (const status of ["scheduled", "pending", "running", "completed", "dead", "cancelled"] as const) {

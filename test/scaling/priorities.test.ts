@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { PRIORITY } from "../../src/core/options.ts";
 import type { Spool } from "../../src/spool.ts";
+import { settableClock } from "../support/services.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -8,8 +10,8 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup() {
-  const opened = await openSpool();
+async function setup(clock: Clock = systemClock) {
+  const opened = await openSpool({ clock });
   cleanups.push(opened.cleanup);
   const order: string[] = [];
   opened.spool.define("step", (payload: { name: string }) => {
@@ -49,13 +51,14 @@ describe("priorities", () => {
   });
 
   it("raise a waiting job one level per aging period so low priority is not starved", async () => {
-    const { spool, order, run } = await setup();
+    const clock = settableClock();
+    const { spool, order, run } = await setup(clock);
     await spool.setQueueAging("default", 100);
     await enqueue(spool, "old-low", { priority: PRIORITY.LOW });
-    await new Promise((r) => setTimeout(r, 350));
+    clock.t += 350;
     await enqueue(spool, "new-high", { priority: PRIORITY.HIGH });
     // three periods waited: LOW (-10) + 3 levels = 20, above HIGH (10)
-    await spool.store.ageWaitingJobs(Date.now());
+    await spool.store.ageWaitingJobs(clock.t);
     await run(2);
     expect(order).toEqual(["old-low", "new-high"]);
     // the stored priority stays what the user set
@@ -64,11 +67,12 @@ describe("priorities", () => {
   });
 
   it("leave priority order alone in a queue without aging", async () => {
-    const { spool, order, run } = await setup();
+    const clock = settableClock();
+    const { spool, order, run } = await setup(clock);
     await enqueue(spool, "old-low", { priority: PRIORITY.LOW });
-    await new Promise((r) => setTimeout(r, 250));
+    clock.t += 250;
     await enqueue(spool, "new-high", { priority: PRIORITY.HIGH });
-    await spool.store.ageWaitingJobs(Date.now());
+    await spool.store.ageWaitingJobs(clock.t);
     await run(2);
     expect(order).toEqual(["new-high", "old-low"]);
   });

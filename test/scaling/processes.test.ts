@@ -125,12 +125,19 @@ describe("worker processes sharing one file", () => {
     const { spool, startAll, entries, procs } = await setup(2);
     await startAll();
     await spool.pauseQueue("default");
-    await spool.enqueueMany(Array.from({ length: 10 }, () => ({ type: "free", payload: null })));
-    // two full idle polls (1 s each at most) in both workers
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(entries()).toEqual([]);
-    expect((await spool.countJobs()).pending).toBe(10);
+    const paused = (await spool.enqueueMany(Array.from({ length: 10 }, () => ({ type: "free", payload: null })))).map((r) => r.id);
+    // Probes in another queue, enqueued after the paused jobs: a claim orders
+    // by run time, so a worker that claims a probe would have taken the paused
+    // jobs first had it not seen the pause. Probe until every worker ran one.
+    const probes = new Set<string>();
+    await waitFor("every worker to claim a probe after the pause", async () => {
+      probes.add((await spool.enqueue("free", null, { queue: "probe" })).id);
+      const pids = new Set(entries().filter((e) => probes.has(e.id)).map((e) => e.pid));
+      return pids.size === procs.length;
+    }, 30_000, 100);
+    expect(entries().filter((e) => paused.includes(e.id))).toEqual([]);
+    for (const id of paused) expect((await spool.getJob(id))!.status).toBe("pending");
     await spool.resumeQueue("default");
-    await allCompleted(spool, 10, procs);
+    await allCompleted(spool, 10 + probes.size, procs);
   });
 });

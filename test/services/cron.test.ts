@@ -301,7 +301,10 @@ describe("Cron.runOnce", () => {
   it("sleeps until the next tick but never longer than maxSleepMs, which is at most 30 s", async () => {
     const { spool, clock } = await setup(minute(0, 30));
     expect(() => new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 60_000 })).toThrow(
-      /maxSleepMs must be an integer from 1 to 30000/,
+      expect.objectContaining({ name: "SpoolError", code: "INVALID_OPTIONS", message: "maxSleepMs must be an integer from 1 to 30000, got 60000" }),
+    );
+    expect(() => new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 0.5 })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTIONS", message: "maxSleepMs must be an integer from 1 to 30000, got 0.5" }),
     );
     const cron = new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 30_000 });
     expect(await cron.runOnce(clock.now())).toBe(30_000);

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import type { Logger } from "../../src/core/logger.ts";
 import { SpoolWorker } from "../../src/services/spool-worker.ts";
-import { deferred, openSpool } from "../support/system.ts";
+import { servicesOnClock } from "../support/services.ts";
+import { deferred, openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -38,6 +39,31 @@ async function setup() {
 }
 
 describe("heartbeat", () => {
+  it("extends every running attempt's lease to the pass's now plus leaseMs, and no other job's", async () => {
+    const services = await servicesOnClock({ leaseMs: 1000 });
+    cleanups.push(services.cleanup);
+    const { spool, worker, clock, lease } = services;
+    const release = deferred();
+    spool.define("long", () => release.promise);
+    const { id } = await spool.enqueue("long", null);
+    const { id: waiting } = await spool.enqueue("later", null);
+    const t0 = clock.t;
+    await worker.producer.runOnce(t0);
+    expect(await lease(id)).toMatchObject({ status: "running", leaseExpiresAt: t0 + 1000 });
+
+    clock.t = t0 + 600;
+    // the next pass comes a third of a lease later
+    expect(await worker.heartbeat.runOnce(clock.t)).toBe(333);
+    expect(await lease(id)).toMatchObject({ status: "running", startedAt: t0, leaseExpiresAt: t0 + 1600 });
+    expect(await lease(waiting)).toEqual({ status: "pending", startedAt: null, leaseExpiresAt: null, workerId: null });
+    // renewed in time: past the first expiry no reaper anywhere would find it, at the new one it would
+    expect(await spool.store.findExpiredLeases(t0 + 1200, 10)).toEqual([]);
+    expect((await spool.store.findExpiredLeases(t0 + 1600, 10)).map((job) => job.id)).toEqual([id]);
+
+    release.resolve();
+    await waitFor("the job to complete", async () => (await spool.getJob(id))?.status === "completed");
+  });
+
   it("does not take a renewal that races the completion of finished attempts for a lost lease", async () => {
     const { spool, worker, lines } = await setup();
     let aborted = 0;

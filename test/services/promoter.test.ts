@@ -4,6 +4,7 @@ import { SpoolError } from "../../src/core/errors.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import { Promoter } from "../../src/services/promoter.ts";
 import { type Spool, createSpool } from "../../src/index.ts";
+import { watchedClock } from "../support/clocks.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 
 let opened: Spool[] = [];
@@ -26,8 +27,6 @@ async function setup(options: { url?: string; clock?: Clock } = {}): Promise<{ s
   opened.push(spool);
   return { spool, url };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("delayed jobs", () => {
   it("run in order of run time, and none before its run time", async () => {
@@ -54,14 +53,17 @@ describe("delayed jobs", () => {
   });
 
   it("a job enqueued with a 1.5 s delay while the worker sleeps is picked up within 250 ms of its time", async () => {
-    const { spool } = await setup();
+    const clock = watchedClock();
+    const { spool } = await setup({ clock });
     let startedAt = 0;
     spool.define("later", () => {
       startedAt = Date.now();
     });
-    await spool.start({ http: false });
-    // let the worker go idle: the producer's poll backs off and the promoter sleeps
-    await sleep(1200);
+    // let the worker go idle: the producer's poll backs off to its slowest
+    // (1.5 s, a sleep no other service takes), and the promoter sleeps
+    const idle = clock.sleptFor("the producer's slowest poll", (ms) => ms === 1500);
+    await spool.start({ http: false, maxPollMs: 1500 });
+    await idle;
     const { id } = await spool.enqueue("later", null, { delayMs: 1500 });
     const { runAt } = (await spool.getJob(id))!;
     await waitFor("the delayed job to start", () => startedAt > 0, 5000);
@@ -70,14 +72,16 @@ describe("delayed jobs", () => {
   });
 
   it("a job delayed by another Spool on the same file is found by the promoter's bounded sleep", async () => {
-    const { spool: worker, url } = await setup();
+    const clock = watchedClock();
+    const { spool: worker, url } = await setup({ clock });
     const { spool: producer } = await setup({ url });
     let startedAt = 0;
     worker.define("later", () => {
       startedAt = Date.now();
     });
-    await worker.start({ http: false });
-    await sleep(500);
+    const idle = clock.sleptFor("the producer's slowest poll", (ms) => ms === 1500);
+    await worker.start({ http: false, maxPollMs: 1500 });
+    await idle;
     const { id } = await producer.enqueue("later", null, { delayMs: 700 });
     const { runAt } = (await producer.getJob(id))!;
     await waitFor("the delayed job to start", () => startedAt > 0, 5000);
@@ -153,10 +157,12 @@ describe("Promoter.runOnce", () => {
   it("is woken by notifyScheduled instead of sleeping out a long wait", async () => {
     const { spool } = await setup();
     let promoted = 0;
-    const promoter = new Promoter({ store: spool.store, clock: systemClock, logger: silentLogger, onPromoted: () => promoted++, maxSleepMs: 30_000 });
+    const clock = watchedClock();
+    const promoter = new Promoter({ store: spool.store, clock, logger: silentLogger, onPromoted: () => promoted++, maxSleepMs: 30_000 });
+    // the first pass finds nothing and starts its 30 s sleep
+    const asleep = clock.sleptFor("the promoter's 30 s sleep", (ms) => ms === 30_000);
     promoter.start();
-    // let the first pass find nothing and start its 30 s sleep
-    await sleep(100);
+    await asleep;
     const { id } = await spool.enqueue("x", null, { delayMs: 300 });
     const { runAt } = (await spool.getJob(id))!;
     promoter.notifyScheduled(runAt);

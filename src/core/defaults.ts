@@ -1,0 +1,27 @@
+/**
+ * Spool's defaults, written once: the library (createSpool, start, serve) and
+ * the worker's SPOOL_* environment (config.ts) read them from here, so the
+ * two faces cannot drift apart.
+ */
+
+/** Port the API listens on. SPOOL_PORT / `serve({ port })`. */
+export const DEFAULT_PORT = 8787;
+
+/** Address the API binds: loopback only, so an unauthenticated API is never reachable from elsewhere. */
+export const DEFAULT_HOSTNAME = "127.0.0.1";
+
+/** How long a claim holds a job before the reaper may take it back, ms. SPOOL_LEASE_MS / `leaseMs`. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** Handlers a worker runs at once. SPOOL_CONCURRENCY / `start({ concurrency })`. */
+export const DEFAULT_CONCURRENCY = 10;
+
+/** Where the worker keeps its jobs with no SPOOL_DATABASE_URL. */
+export const DEFAULT_DATABASE_URL = "file:./data/spool.db";
+
+/**
+ * The longest any service loop sleeps before it looks at the wall clock
+ * again, ms: croner's advice, and ours. A laptop that slept, or a clock that
+ * jumped, is noticed within this much.
+ */
+export const LONGEST_SLEEP_MS = 30_000;
