@@ -402,7 +402,7 @@ export class Spool {
   }
 
   /**
-   * Counts of jobs by type, then by status (all six statuses per type); a
+   * Counts of jobs by type, then by status (all seven statuses per type); a
    * type with no job is absent. A pending count on a type that no running
    * worker defines is work waiting for a worker that does.
    */

@@ -70,7 +70,7 @@ describe(`spool CLI on ${currentRuntime()}`, () => {
 
     const stats = await runSpool(["stats", "--json"], { SPOOL_DATABASE_URL: url });
     expect(stats.code).toBe(0);
-    expect(jsonOf(stats).counts).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
+    expect(jsonOf(stats).counts).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
     expectFailure(await runSpool(["stats"], { SPOOL_DATABASE_URL: url, SPOOL_PORT: "nope" }), 1, /SPOOL_PORT="nope" is invalid/);
   });
 
