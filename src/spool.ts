@@ -32,7 +32,7 @@ import {
   type WorkflowPage,
   type WorkflowStatus,
 } from "./store/store.ts";
-import { WORKFLOW_STATUSES } from "./store/workflows.ts";
+import { WORKFLOW_STATUSES, isWorkflowStatus } from "./core/workflow-status.ts";
 
 export interface SpoolOptions {
   /** `file:./data/spool.db` (embedded), `:memory:`, or a `libsql://`/`http(s)://` server URL. */
@@ -308,7 +308,7 @@ export class Spool {
   /** A page of workflows, newest first; pass `nextCursor` back for the next page. Throws INVALID_OPTIONS for a bad filter. */
   async listWorkflows(query: ListWorkflowsQuery = {}): Promise<WorkflowPage> {
     this.#checkOpen();
-    if (query.status !== undefined && !WORKFLOW_STATUSES.includes(query.status)) {
+    if (query.status !== undefined && !isWorkflowStatus(query.status)) {
       throw new SpoolError("INVALID_OPTIONS", `status must be one of ${WORKFLOW_STATUSES.join(", ")}; got ${JSON.stringify(query.status)}`);
     }
     if (query.type !== undefined) checkJobType(query.type);

@@ -4,7 +4,7 @@
  * the Spool become their status in the app's error boundary.
  */
 import type { Spool } from "../spool.ts";
-import { WORKFLOW_STATUSES, type WorkflowStatus } from "../store/workflows.ts";
+import { WORKFLOW_STATUSES, type WorkflowStatus, isWorkflowStatus } from "../core/workflow-status.ts";
 import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
@@ -30,7 +30,7 @@ export function workflowRoutes(spool: Spool): RouteDefinition[] {
       path: "/workflows",
       handler: async (_request, _params, url) => {
         const status = url.searchParams.get("status") ?? undefined;
-        if (status !== undefined && !WORKFLOW_STATUSES.includes(status as WorkflowStatus)) {
+        if (status !== undefined && !isWorkflowStatus(status)) {
           return errorResponse(400, "INVALID_QUERY", `status must be one of ${WORKFLOW_STATUSES.join(", ")}; got ${JSON.stringify(status)}`);
         }
         const limitText = url.searchParams.get("limit");

@@ -9,10 +9,9 @@ import { settleStatements } from "./dependencies.ts";
 import { JOB_COLUMNS, rowToJob } from "./job-row.ts";
 import type { Row } from "./file-connection.ts";
 
-/** A workflow's status: running while any job is unfinished, then how it ended. */
-export type WorkflowStatus = "running" | "completed" | "completed_with_errors" | "failed" | "cancelled";
+import type { WorkflowStatus } from "../core/workflow-status.ts";
 
-export const WORKFLOW_STATUSES: readonly WorkflowStatus[] = ["running", "completed", "completed_with_errors", "failed", "cancelled"];
+export type { WorkflowStatus };
 
 /** Counts of a workflow's jobs. */
 export interface WorkflowCounts {
