@@ -1,4 +1,4 @@
-// npm run bench [-- --jobs 100000 --only baseline,spool,pickup,delayed,processes,depth,remote,server --server-delays 0,5,20]
+// npm run bench [-- --jobs 100000 --workflows 10000 --only baseline,spool,pickup,delayed,processes,depth,remote,server,workflows --server-delays 0,5,20]
 // Throughput and latency of Spool next to a raw @libsql/client baseline
 // measured in the same run on the same machine. Uses the built dist/.
 import { spawn } from "node:child_process";
@@ -15,7 +15,8 @@ const flag = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const N = Number(flag("jobs", "100000"));
-const only = new Set(flag("only", "baseline,spool,pickup,delayed,processes,depth,remote,server").split(","));
+const only = new Set(flag("only", "baseline,spool,pickup,delayed,processes,depth,remote,server,workflows").split(","));
+const WORKFLOWS = Number(flag("workflows", "10000"));
 const dir = mkdtempSync(join(tmpdir(), "spool-bench-"));
 let fileNo = 0;
 const freshUrl = () => `file:${join(dir, `bench-${++fileNo}.db`)}`;
@@ -377,6 +378,50 @@ async function delayingProxy(port, delayMs) {
   };
 }
 
+// Workflows of 5 steps through one worker: a root chains to a step that fans
+// out to two branches and fans in to a last step after both. All are started
+// at once; the latency of each is from its root job's start to its fan-in
+// step's completion, as the jobs record it.
+async function workflows() {
+  const url = freshUrl();
+  const spool = await createSpool({ url });
+  let merged = 0;
+  let allMerged;
+  const finished = new Promise((r) => (allMerged = r));
+  spool.define("wf_root", (payload, ctx) => void ctx.enqueue("wf_split", payload));
+  spool.define("wf_split", (payload, ctx) => {
+    const a = ctx.enqueue("wf_branch", payload);
+    const b = ctx.enqueue("wf_branch", payload);
+    ctx.enqueue("wf_merge", payload, { after: [a, b] });
+  });
+  spool.define("wf_branch", (payload) => payload.i);
+  spool.define("wf_merge", async (_payload, ctx) => {
+    const results = await ctx.dependencies();
+    if (results.length !== 2) throw new Error("a fan-in step ran before both branches");
+    if (++merged === WORKFLOWS) allMerged();
+  });
+  for (let i = 0; i < WORKFLOWS; i += 1000) {
+    await spool.enqueueMany(
+      Array.from({ length: Math.min(1000, WORKFLOWS - i) }, (_, j) => ({ type: "wf_root", payload: { i: i + j }, options: { workflowId: `wf-${i + j}` } })),
+    );
+  }
+  const t = performance.now();
+  const worker = await spool.start({ concurrency: 10, http: false });
+  await finished;
+  const elapsed = performance.now() - t;
+  await worker.stop({ graceMs: 10_000 });
+  const completed = (await spool.listWorkflows({ status: "completed", limit: 1 })).workflows.length;
+  await spool.close();
+  if (completed !== 1) throw new Error("no workflow reached completed");
+  const client = createClient({ url });
+  const rows = (await client.execute(`SELECT workflow_id, min(started_at) AS first, max(finished_at) AS last FROM spool_jobs GROUP BY workflow_id`)).rows;
+  client.close();
+  const latencies = rows.map((r) => Number(r.last) - Number(r.first));
+  report(`workflows: ${fmt(WORKFLOWS)} of 5 steps (chain, fan-out 2, fan-in), 1 process (workflows/s)`, rate(WORKFLOWS, elapsed));
+  report("workflows: root start to fan-in completed p50 (ms)", percentile(latencies, 50));
+  report("workflows: root start to fan-in completed p99 (ms)", percentile(latencies, 99));
+}
+
 try {
   const base = only.has("baseline") ? await baseline() : null;
   if (only.has("spool")) await spoolThroughput(base);
@@ -386,6 +431,7 @@ try {
   if (only.has("depth")) await depth();
   if (only.has("remote")) await remote();
   if (only.has("server")) await server();
+  if (only.has("workflows")) await workflows();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,12 +14,25 @@ import { newLeaseToken } from "./core/lease-token.ts";
 import { newJobRuns } from "./core/new-job.ts";
 import { type EnqueueOptions, type JobTypeOptions, checkJobType, checkName } from "./core/options.ts";
 import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_PAYLOAD_BYTES } from "./core/payload.ts";
+import { DEFAULT_MAX_RESULT_BYTES } from "./services/executor.ts";
 import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron, sameSchedule, validateSchedule } from "./core/schedule.ts";
 import { type JobStatus, isJobStatus } from "./core/states.ts";
 import type { Platform } from "./platform/platform.ts";
 import type { ServiceHealth } from "./services/loop.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
-import { type JobPage, type ManageResult, type QueueSummary, type ScheduleRecord, Store } from "./store/store.ts";
+import type { NewJobRun } from "./core/job.ts";
+import {
+  type JobPage,
+  type ManageResult,
+  type QueueSummary,
+  type ScheduleRecord,
+  Store,
+  type Workflow,
+  type WorkflowActionResult,
+  type WorkflowPage,
+  type WorkflowStatus,
+} from "./store/store.ts";
+import { WORKFLOW_STATUSES, isWorkflowStatus } from "./core/workflow-status.ts";
 
 export interface SpoolOptions {
   /** `file:./data/spool.db` (embedded), `:memory:`, or a `libsql://`/`http(s)://` server URL. */
@@ -41,6 +54,8 @@ export interface SpoolOptions {
    * INVALID_PAYLOAD naming the depth. Default 64.
    */
   maxJsonDepth?: number;
+  /** Largest handler result kept, in bytes of JSON; a larger one fails the attempt (RESULT_TOO_LARGE). Default 64 KiB. */
+  maxResultBytes?: number;
   /** Injected clock, for tests. */
   clock?: Clock;
   /** Injected randomness for backoff jitter, for tests. */
@@ -112,6 +127,21 @@ export interface EnqueueResult {
   deduplicated: boolean;
 }
 
+/** What `startWorkflow` returns: the new workflow's id and its first job's. */
+export interface StartedWorkflow {
+  workflowId: string;
+  id: string;
+}
+
+export interface ListWorkflowsQuery {
+  status?: WorkflowStatus;
+  /** The type of the workflow's first job. */
+  type?: string;
+  /** Default 50, at most 500. */
+  limit?: number;
+  cursor?: string;
+}
+
 export interface ListJobsQuery {
   status: JobStatus;
   type?: string;
@@ -164,6 +194,7 @@ export class Spool {
   readonly leaseMs: number;
   readonly maxPayloadBytes: number;
   readonly maxJsonDepth: number;
+  readonly maxResultBytes: number;
   readonly #random: (() => number) | undefined;
   readonly #workers = new Set<SpoolWorker>();
   /** Schedules defined through this Spool, to refuse a second, different definition of a name. */
@@ -178,6 +209,7 @@ export class Spool {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     this.#random = options.random;
   }
 
@@ -205,18 +237,125 @@ export class Spool {
     this.#checkOpen();
     const now = this.clock.now();
     const runs = newJobRuns(this.types, items, { now, maxPayloadBytes: this.maxPayloadBytes, maxJsonDepth: this.maxJsonDepth });
+    await this.#joinDependencies(runs);
     const results = await this.store.insertJobs(runs, now);
     let earliest: number | null = null;
     let ready = false;
     for (const { row } of runs) {
       if (row.status === "pending") ready = true;
-      else if (earliest === null || row.runAt < earliest) earliest = row.runAt;
+      else if (row.status === "scheduled" && (earliest === null || row.runAt < earliest)) earliest = row.runAt;
     }
     for (const worker of this.#workers) {
       if (ready) worker.producer.wake();
       if (earliest !== null) worker.promoter.notifyScheduled(earliest);
     }
     return results;
+  }
+
+  /**
+   * Checks the ids named in `after`: each must exist, all of one job's in one
+   * workflow, which the job joins. Throws INVALID_OPTIONS naming the id.
+   */
+  async #joinDependencies(runs: NewJobRun[]): Promise<void> {
+    const ids = new Set<string>();
+    for (const { row } of runs) for (const d of row.after ?? []) if ("id" in d) ids.add(d.id);
+    if (ids.size === 0) return;
+    const workflows = await this.store.workflowsOfJobs([...ids]);
+    for (const { row } of runs) {
+      if (row.after === null) continue;
+      let joined: string | null | undefined;
+      for (const d of row.after) {
+        if (!("id" in d)) continue;
+        if (!workflows.has(d.id)) throw new SpoolError("INVALID_OPTIONS", `after names job ${d.id}, which does not exist`);
+        const workflow = workflows.get(d.id)!;
+        if (joined !== undefined && workflow !== joined) {
+          throw new SpoolError("INVALID_OPTIONS", `after names job ${d.id} of workflow ${JSON.stringify(workflow)} and a job of workflow ${JSON.stringify(joined)}: a job waits only within one workflow`);
+        }
+        joined = workflow;
+      }
+      if (row.workflowId !== null && joined !== undefined && joined !== row.workflowId) {
+        throw new SpoolError("INVALID_OPTIONS", `workflowId ${JSON.stringify(row.workflowId)} differs from the workflow ${JSON.stringify(joined)} of the jobs in after`);
+      }
+      row.workflowId = joined ?? row.workflowId;
+    }
+  }
+
+  /**
+   * Starts a workflow: enqueues its first job with a new workflow id (or
+   * `options.workflowId`), which every job it stages inherits. Takes the
+   * options of `enqueue`; with an idempotency key already held, returns the
+   * holder's workflow and id. Throws as `enqueue` does.
+   */
+  async startWorkflow(type: string, payload: unknown, options: EnqueueOptions = {}): Promise<StartedWorkflow> {
+    this.#checkOpen();
+    if (typeof options !== "object" || options === null) {
+      throw new SpoolError("INVALID_OPTIONS", `startWorkflow options must be an object, got ${JSON.stringify(options)}`);
+    }
+    const workflowId = options.workflowId ?? crypto.randomUUID();
+    const { id, deduplicated } = await this.enqueue(type, payload, { ...options, workflowId });
+    if (!deduplicated) return { workflowId, id };
+    const holder = await this.store.getJob(id);
+    return { workflowId: holder?.workflowId ?? workflowId, id };
+  }
+
+  /** The workflow with its jobs (each with its `after` ids, result, error and warnings), or null. */
+  async getWorkflow(id: string): Promise<Workflow | null> {
+    this.#checkOpen();
+    if (typeof id !== "string") return null;
+    return this.store.getWorkflow(id);
+  }
+
+  /** A page of workflows, newest first; pass `nextCursor` back for the next page. Throws INVALID_OPTIONS for a bad filter. */
+  async listWorkflows(query: ListWorkflowsQuery = {}): Promise<WorkflowPage> {
+    this.#checkOpen();
+    if (query.status !== undefined && !isWorkflowStatus(query.status)) {
+      throw new SpoolError("INVALID_OPTIONS", `status must be one of ${WORKFLOW_STATUSES.join(", ")}; got ${JSON.stringify(query.status)}`);
+    }
+    if (query.type !== undefined) checkJobType(query.type);
+    const limit = query.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
+      throw new SpoolError("INVALID_OPTIONS", `limit must be an integer from 1 to 500, got ${JSON.stringify(query.limit)}`);
+    }
+    if (query.cursor !== undefined && !/^\d{1,18}$/.test(query.cursor)) {
+      throw new SpoolError("INVALID_OPTIONS", `cursor ${JSON.stringify(query.cursor)} is not one this API returned`);
+    }
+    return this.store.listWorkflows({ status: query.status, type: query.type, limit, cursor: query.cursor });
+  }
+
+  /**
+   * Cancels every unfinished job of a workflow: blocked, scheduled and pending
+   * ones at once; running ones are asked to stop, as `cancel` does, and what
+   * they stage is discarded. Returns "cancelled", or "cancelling" while steps
+   * still run. Throws WORKFLOW_NOT_FOUND, or INVALID_STATE for a finished workflow.
+   */
+  async cancelWorkflow(id: string): Promise<{ status: "cancelled" | "cancelling"; jobs: number }> {
+    this.#checkOpen();
+    const result = this.#workflowResult(await this.store.cancelWorkflow(String(id), this.clock.now()), id, "cancel");
+    for (const jobId of result.running) {
+      for (const worker of this.#workers) {
+        if (worker.executor.running.has(jobId)) worker.executor.stop(jobId, "cancelled");
+      }
+    }
+    return { status: result.running.length > 0 ? "cancelling" : "cancelled", jobs: result.jobs };
+  }
+
+  /**
+   * Sends a workflow's dead jobs back to pending (attempts reset) and the jobs
+   * cancelled because of them back to blocked; returns how many jobs moved.
+   * Throws WORKFLOW_NOT_FOUND, or INVALID_STATE when it has no dead job.
+   */
+  async retryWorkflow(id: string): Promise<{ jobs: number }> {
+    this.#checkOpen();
+    const result = this.#workflowResult(await this.store.retryWorkflow(String(id), this.clock.now()), id, "retry");
+    for (const worker of this.#workers) worker.producer.wake();
+    return { jobs: result.jobs };
+  }
+
+  #workflowResult(result: WorkflowActionResult, id: string, action: string): { jobs: number; running: string[] } {
+    if (result.ok) return result;
+    if (result.reason === "not_found") throw new SpoolError("WORKFLOW_NOT_FOUND", `no workflow has id ${JSON.stringify(String(id))}`);
+    const why = action === "retry" && result.status !== "running" ? "it has no dead job" : `it is ${result.status}`;
+    throw new SpoolError("INVALID_STATE", `cannot ${action} workflow ${JSON.stringify(String(id))}: ${why}`);
   }
 
   /** The job, with its attempt history, or null. */
@@ -238,7 +377,7 @@ export class Spool {
   async listJobs(query: ListJobsQuery): Promise<JobPage> {
     this.#checkOpen();
     if (!isJobStatus(query?.status)) {
-      throw new SpoolError("INVALID_OPTIONS", `status must be one of scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(query?.status)}`);
+      throw new SpoolError("INVALID_OPTIONS", `status must be one of blocked, scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(query?.status)}`);
     }
     if (query.type !== undefined) checkJobType(query.type);
     const limit = query.limit ?? 50;
@@ -263,7 +402,7 @@ export class Spool {
   }
 
   /**
-   * Counts of jobs by type, then by status (all six statuses per type); a
+   * Counts of jobs by type, then by status (all seven statuses per type); a
    * type with no job is absent. A pending count on a type that no running
    * worker defines is work waiting for a worker that does.
    */
@@ -526,6 +665,7 @@ export class Spool {
       leaseMs: this.leaseMs,
       maxPayloadBytes: this.maxPayloadBytes,
       maxJsonDepth: this.maxJsonDepth,
+      maxResultBytes: this.maxResultBytes,
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
       newToken: newLeaseToken,
@@ -650,7 +790,7 @@ export async function openSpool(options: SpoolOptions, platform: Platform): Prom
   if (typeof options?.url !== "string" || options.url.length === 0) {
     throw new SpoolError("INVALID_CONFIG", `createSpool needs a database url, got ${JSON.stringify(options?.url)}`);
   }
-  for (const key of ["leaseMs", "maxPayloadBytes", "maxJsonDepth"] as const) {
+  for (const key of ["leaseMs", "maxPayloadBytes", "maxJsonDepth", "maxResultBytes"] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
       throw new SpoolError("INVALID_CONFIG", `${key} must be a positive integer, got ${JSON.stringify(value)}`);

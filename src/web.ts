@@ -5,7 +5,8 @@
 // one export missing: a platform's own fetch entry serves createHandler.
 export { createSpool } from "./create-web-spool.ts";
 export { Spool } from "./spool.ts";
-export type { EnqueueResult, ListJobsQuery, SpoolOptions, SpoolRuntime, StartOptions } from "./spool.ts";
+export type { EnqueueResult, ListJobsQuery, ListWorkflowsQuery, SpoolOptions, SpoolRuntime, StartOptions, StartedWorkflow } from "./spool.ts";
+export type { Workflow, WorkflowCounts, WorkflowJob, WorkflowPage, WorkflowStatus, WorkflowSummary } from "./store/workflows.ts";
 export { defineWorker } from "./define-worker.ts";
 export type { ScheduleDefinition, WorkerDefinition } from "./define-worker.ts";
 export { SpoolError, PermanentError } from "./core/errors.ts";
@@ -15,8 +16,8 @@ export type { EnqueueOptions, JobTypeOptions, RateLimit } from "./core/options.t
 export type { CatchUp, ScheduleEnqueueOptions, ScheduleOptions } from "./core/schedule.ts";
 export type { ScheduleRecord } from "./store/schedules.ts";
 export type { Backoff, BackoffPolicy } from "./core/backoff.ts";
-export type { Attempt, AttemptOutcome, Job } from "./core/job.ts";
-export type { JobContext, JobDefinition, JobHandler } from "./core/job-types.ts";
+export type { Attempt, AttemptOutcome, Job, StagedJob } from "./core/job.ts";
+export type { DependencyResult, JobContext, JobDefinition, JobHandler } from "./core/job-types.ts";
 export type { JobStatus } from "./core/states.ts";
 export { createJsonLogger } from "./core/logger.ts";
 export type { Logger, LogLevel } from "./core/logger.ts";

@@ -162,7 +162,8 @@ describe("the worker", () => {
       ...(await spool.listJobs({ status: "running", type: "child" })).jobs,
     ];
     expect(children).toHaveLength(1);
-    expect(children[0]).toMatchObject({ payload: { from: ok.id }, parentId: ok.id, workflowId: ok.id });
+    // a plain parent's child stays plain: it is linked by parentId, not put in a workflow
+    expect(children[0]).toMatchObject({ payload: { from: ok.id }, parentId: ok.id, workflowId: null });
   });
 
   it("leaves a job of a type this worker does not define pending, untouched, while it runs the types it does define", async () => {

@@ -1,7 +1,7 @@
 /**
  * The job types this process can run: handler plus options, by type name.
  */
-import type { Job } from "./job.ts";
+import type { Job, StagedJob } from "./job.ts";
 import { SpoolError } from "./errors.ts";
 import { type EnqueueOptions, type JobTypeOptions, checkJobType, validateTypeOptions } from "./options.ts";
 
@@ -15,12 +15,34 @@ export interface JobContext<P = unknown> {
   signal: AbortSignal;
   /**
    * Stages a child job. It is written in the same transaction that marks this
-   * job completed, and discarded if this attempt does not complete. Invalid
-   * type, payload or options throw here, in the handler.
+   * job completed, and discarded if this attempt does not complete (a retry
+   * stages again). The child inherits this job's workflow and records it as
+   * `parentId`. Returns a reference that a later `ctx.enqueue` of this attempt
+   * can name in `after`. Invalid type, payload or options throw here; job ids
+   * named in `after` are checked when the completion is written, and an
+   * unknown one (or one of another workflow) fails this attempt permanently.
    */
-  enqueue(type: string, payload: unknown, options?: EnqueueOptions): void;
+  enqueue(type: string, payload: unknown, options?: EnqueueOptions): StagedJob;
+  /**
+   * Records a failure the handler caught and carried on from. Kept with this
+   * attempt (completed or not) and counted on the job's workflow, which then
+   * ends completed_with_errors at best.
+   */
+  warn(message: string): void;
+  /** The jobs named in this job's `after`, with their final status and result, by id. */
+  dependencies(): Promise<DependencyResult[]>;
   /** Renews this job's lease now (it is also renewed automatically). Rejects if the lease was lost. */
   heartbeat(): Promise<void>;
+}
+
+/** One `after` dependency of a job, as `ctx.dependencies()` returns it. */
+export interface DependencyResult {
+  id: string;
+  type: string;
+  /** Its status now: completed, or dead/cancelled for a job enqueued with onDependencyFailure "run". */
+  status: string;
+  /** Its handler's return value, or null. */
+  result: unknown;
 }
 
 export type JobHandler<P = any> = (payload: P, ctx: JobContext<P>) => unknown | Promise<unknown>;

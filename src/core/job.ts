@@ -15,6 +15,8 @@ export interface Attempt {
   error: string | null;
   stack: string | null;
   workerId: string | null;
+  /** What the handler recorded with `ctx.warn` during this attempt. */
+  warnings: string[];
 }
 
 /** A job as returned by `getJob`, `listJobs` and the HTTP API. Times are epoch ms. */
@@ -46,6 +48,14 @@ export interface Job<P = unknown> {
   scheduledFor: number | null;
   timeoutMs: number | null;
   workerId: string | null;
+  /** The handler's return value (JSON), once completed; null before and for handlers that return nothing. */
+  result: unknown;
+  /** Every `ctx.warn` message of every attempt, oldest first. */
+  warnings: string[];
+  /** Enqueued with `optional: true`: its death does not fail its workflow. */
+  optional: boolean;
+  /** What happens when an `after` dependency ends dead or cancelled: "cancel" (the default) or "run". */
+  onDependencyFailure: "cancel" | "run";
   history: Attempt[];
 }
 
@@ -55,14 +65,30 @@ export interface ClaimedJob extends Job {
   leaseExpiresAt: number;
   /** Stored per-job backoff policy, JSON, or null for the type's. */
   backoffJson: string | null;
+  /** Some job waited for this one when it was claimed: its outcome's batch settles dependents. */
+  hasDependents: boolean;
 }
+
+/**
+ * A job staged by `ctx.enqueue`, as the handler gets it back: it can be named
+ * in `after` of a later `ctx.enqueue` of the same attempt, before it has an id.
+ */
+export interface StagedJob {
+  readonly type: string;
+  /** Its position among the jobs this attempt staged, from 0. */
+  readonly stage: number;
+}
+
+/** One `after` dependency of a new job: a job id, or a job staged earlier by the same attempt. */
+export type Dependency = { id: string } | { stage: number };
 
 /** Everything the store needs to insert one job. */
 export interface NewJobRow {
   type: string;
   queue: string;
   payload: string;
-  status: "pending" | "scheduled";
+  /** blocked when it has `after` dependencies, else pending, or scheduled for a future runAt. */
+  status: "pending" | "scheduled" | "blocked";
   priority: number;
   maxAttempts: number;
   runAt: number;
@@ -82,6 +108,12 @@ export interface NewJobRow {
    * Default 0: the stored values hold.
    */
   optionsFromType?: number;
+  /** null for a job without `after`. */
+  after: Dependency[] | null;
+  optional: boolean;
+  onDependencyFailure: "run" | null;
+  /** For a job staged by a handler: its position among the attempt's staged jobs. */
+  stage: number | null;
 }
 
 /**

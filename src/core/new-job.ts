@@ -3,7 +3,7 @@
  * validates type, payload and options, so `enqueue`, `enqueueMany`,
  * `ctx.enqueue`, HTTP and cron all agree.
  */
-import type { NewJobRow, NewJobRun } from "./job.ts";
+import type { Dependency, NewJobRow, NewJobRun, StagedJob } from "./job.ts";
 import type { JobTypes } from "./job-types.ts";
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, checkJobType, resolveEnqueueOptions } from "./options.ts";
 import { SpoolError } from "./errors.ts";
@@ -15,9 +15,14 @@ export interface NewJobContext {
   /** Deepest nesting of a payload. Default DEFAULT_MAX_JSON_DEPTH (64). */
   maxJsonDepth?: number;
   parentId?: string | null;
+  /** Children inherit it; null for a plain parent. */
   parentWorkflowId?: string | null;
   scheduleName?: string | null;
   scheduledFor?: number | null;
+  /** In a handler: the jobs its attempt staged so far, which `after` may name. */
+  staged?: ReadonlyMap<StagedJob, number>;
+  /** In a handler: the position the new job takes among the attempt's staged jobs. */
+  stage?: number;
 }
 
 /** Validates and builds one job row; throws SpoolError and writes nothing on bad input. */
@@ -26,11 +31,12 @@ export function newJobRow(types: JobTypes, type: unknown, payload: unknown, opti
   const typeOptions = types.options(checkedType);
   const resolved = resolveEnqueueOptions(options, typeOptions, context.now);
   const encoded = encodePayload(payload, context.maxPayloadBytes, "payload", context.maxJsonDepth);
+  const after = resolved.after === null ? null : dependenciesOf(resolved.after, context.staged);
   return {
     type: checkedType,
     queue: resolved.queue,
     payload: encoded,
-    status: resolved.runAt === null ? "pending" : "scheduled",
+    status: after !== null ? "blocked" : resolved.runAt === null ? "pending" : "scheduled",
     priority: resolved.priority,
     maxAttempts: resolved.maxAttempts,
     runAt: resolved.runAt ?? context.now,
@@ -39,12 +45,40 @@ export function newJobRow(types: JobTypes, type: unknown, payload: unknown, opti
     backoff: resolved.backoff === null ? null : JSON.stringify(resolved.backoff),
     idempotencyKey: resolved.idempotencyKey,
     idempotencyWindowMs: typeOptions?.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
-    workflowId: resolved.workflowId ?? context.parentWorkflowId ?? (context.parentId ? context.parentId : null),
+    // a job is in a workflow only when given one or staged by a job of one: a plain parent's children stay plain
+    workflowId: resolved.workflowId ?? context.parentWorkflowId ?? null,
     parentId: context.parentId ?? null,
     scheduleName: context.scheduleName ?? null,
     scheduledFor: context.scheduledFor ?? null,
     optionsFromType: resolved.optionsFromType,
+    after,
+    optional: resolved.optional,
+    onDependencyFailure: resolved.onDependencyFailure,
+    stage: context.stage ?? null,
   };
+}
+
+function dependenciesOf(after: Array<string | StagedJob>, staged: ReadonlyMap<StagedJob, number> | undefined): Dependency[] {
+  const seen = new Set<string>();
+  const dependencies: Dependency[] = [];
+  after.forEach((entry, index) => {
+    let dependency: Dependency;
+    if (typeof entry === "string") dependency = { id: entry };
+    else {
+      const stage = staged?.get(entry);
+      if (stage === undefined) {
+        throw new SpoolError(
+          "INVALID_OPTIONS",
+          `after[${index}] is a staged job (${entry.type}) that this call cannot name: a job staged by ctx.enqueue is named only in a later ctx.enqueue of the same attempt`,
+        );
+      }
+      dependency = { stage };
+    }
+    const key = "id" in dependency ? `id:${dependency.id}` : `stage:${dependency.stage}`;
+    if (!seen.has(key)) dependencies.push(dependency);
+    seen.add(key);
+  });
+  return dependencies;
 }
 
 /** One item of an enqueueMany batch, as the caller passed it (validated by newJobRuns). */

@@ -4,6 +4,7 @@
  */
 import { type Backoff, type BackoffPolicy, describe, validateBackoff } from "./backoff.ts";
 import { SpoolError } from "./errors.ts";
+import type { StagedJob } from "./job.ts";
 
 /** Priority levels: higher runs first. One level is 10, so values in between fit. */
 export const PRIORITY = { CRITICAL: 20, HIGH: 10, NORMAL: 0, LOW: -10 } as const;
@@ -33,8 +34,23 @@ export interface EnqueueOptions {
   runAt?: Date | string | number;
   /** Enqueue at most once per (type, key) while unfinished and for the type's window after. */
   idempotencyKey?: string;
-  /** Groups the jobs of one workflow; children inherit their parent's. */
+  /**
+   * Groups the jobs of one workflow; children inherit their parent's, and a
+   * job with `after` joins its dependencies'. Default: none (a plain job).
+   */
   workflowId?: string;
+  /**
+   * Jobs this one waits for: job ids, or jobs staged earlier by the same
+   * handler (what `ctx.enqueue` returned). The job is `blocked` until the last
+   * of them finishes, then pending (or scheduled, for a future runAt). They
+   * must exist and belong to one workflow, which this job joins; otherwise
+   * INVALID_OPTIONS and nothing is written.
+   */
+  after?: ReadonlyArray<string | StagedJob>;
+  /** When a dependency ends dead or cancelled: "cancel" this job (default) or "run" it anyway once all have finished. */
+  onDependencyFailure?: "cancel" | "run";
+  /** A step whose death does not fail its workflow (it ends completed_with_errors). Default false. */
+  optional?: boolean;
 }
 
 export interface RateLimit {
@@ -76,6 +92,10 @@ export interface ResolvedEnqueue {
    * from the running worker's definition unless the job carries a backoff.
    */
   optionsFromType: number;
+  /** Validated `after` entries (ids as strings, staged jobs as given), or null. */
+  after: Array<string | StagedJob> | null;
+  onDependencyFailure: "run" | null;
+  optional: boolean;
 }
 
 /** Bits of `ResolvedEnqueue.optionsFromType`. */
@@ -83,7 +103,14 @@ export const OPTION_FROM_TYPE = { maxAttempts: 1, timeoutMs: 2 } as const;
 
 const ENQUEUE_KEYS = new Set([
   "queue", "priority", "maxAttempts", "backoff", "timeoutMs", "delayMs", "runAt", "idempotencyKey", "workflowId",
+  "after", "onDependencyFailure", "optional",
 ]);
+
+/** Job ids are decimal strings of at most 18 digits. */
+export const JOB_ID_PATTERN = /^\d{1,18}$/;
+
+// one job may wait for many, but a batch statement binds them as one JSON list
+const MAX_DEPENDENCIES = 1000;
 const TYPE_KEYS = new Set([
   "queue", "priority", "maxAttempts", "backoff", "timeoutMs", "idempotencyWindowMs", "concurrency", "rateLimit", "isPermanent",
 ]);
@@ -214,5 +241,30 @@ export function resolveEnqueueOptions(
     workflowId: o.workflowId !== undefined ? checkName(o.workflowId, "workflowId") : null,
     optionsFromType:
       (o.maxAttempts === undefined ? OPTION_FROM_TYPE.maxAttempts : 0) | (o.timeoutMs === undefined ? OPTION_FROM_TYPE.timeoutMs : 0),
+    after: o.after !== undefined ? checkAfter(o.after) : null,
+    onDependencyFailure: checkDependencyFailure(o.onDependencyFailure),
+    optional: o.optional !== undefined ? checkBoolean(o.optional, "optional") : false,
   };
+}
+
+function checkAfter(value: unknown): Array<string | StagedJob> {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_DEPENDENCIES) {
+    fail(`after must be a non-empty array of at most ${MAX_DEPENDENCIES} job ids or staged jobs, got ${describe(value)}`);
+  }
+  return value.map((entry, index) => {
+    if (typeof entry === "string" && JOB_ID_PATTERN.test(entry)) return entry;
+    if (typeof entry === "object" && entry !== null && typeof (entry as StagedJob).stage === "number") return entry as StagedJob;
+    return fail(`after[${index}] must be a job id (a decimal string) or a job staged by ctx.enqueue, got ${describe(entry)}`);
+  });
+}
+
+function checkDependencyFailure(value: unknown): "run" | null {
+  if (value === undefined || value === "cancel") return null;
+  if (value === "run") return "run";
+  return fail(`onDependencyFailure must be "cancel" or "run", got ${describe(value)}`);
+}
+
+function checkBoolean(value: unknown, label: string): boolean {
+  if (typeof value !== "boolean") fail(`${label} must be true or false, got ${describe(value)}`);
+  return value;
 }

@@ -68,7 +68,7 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       handler: async (_request, _params, url) => {
         const status = url.searchParams.get("status") ?? "dead";
         if (!isJobStatus(status)) {
-          return errorResponse(400, "INVALID_QUERY", `status must be one of scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(status)}`);
+          return errorResponse(400, "INVALID_QUERY", `status must be one of blocked, scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(status)}`);
         }
         const limitText = url.searchParams.get("limit");
         const limit = limitText === null ? 50 : Number(limitText);

@@ -14,6 +14,7 @@ import { type Tokens, type Verdict, TokenGuard, tokenProblem } from "./access.ts
 import { apiRoutes } from "./api.ts";
 import { controlRoutes } from "./control.ts";
 import { dashboardRoutes } from "./dashboard.ts";
+import { workflowRoutes } from "./workflows.ts";
 import { type BodyRefusal, type BoundedRequest, BODY_OVERHEAD_BYTES, bodyTooLarge, boundBody, declaredSizeRefusal } from "./body.ts";
 import { corsHeaders, crossSiteReason, isSafeMethod, parseOrigin, preflightResponse } from "./cross-site.ts";
 import { type HostRules, hostCheck, isHostEntry } from "./host.ts";
@@ -76,7 +77,7 @@ export function createHandler(spool: Spool, options: HandlerOptions = {}): Handl
   checkHandlerOptions(options);
   const logger: Logger = options.logger ?? spool.logger;
   const maxBodyBytes = options.maxBodyBytes ?? spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
-  const router = new Router([...apiRoutes(spool), ...controlRoutes(spool), ...dashboardRoutes()]);
+  const router = new Router([...apiRoutes(spool), ...controlRoutes(spool), ...workflowRoutes(spool), ...dashboardRoutes()]);
   const routes = options.routes ?? [];
   const publicRoutes = routes.filter(isPublic);
   const tokens = new TokenGuard(options);

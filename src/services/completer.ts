@@ -11,7 +11,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ClaimedJob } from "../core/job.ts";
-import type { ClaimRequest, Outcome, Store } from "../store/store.ts";
+import type { ClaimRequest, CompleteResult, Outcome, SettledJob, Store } from "../store/store.ts";
 import { FailureTracker, type ServiceHealth } from "./loop.ts";
 
 export interface CompleterOptions {
@@ -82,7 +82,7 @@ export class Completer {
     return result.jobs;
   }
 
-  async #write<T extends Set<string> | { written: Set<string> }>(batch: Pending[], write: Promise<T>): Promise<T> {
+  async #write<T extends CompleteResult>(batch: Pending[], write: Promise<T>): Promise<T> {
     this.#writing = write;
     let result: T;
     try {
@@ -96,9 +96,18 @@ export class Completer {
     }
     // the write that ends a fault may be the producer's, not the flush loop's
     this.#failures.succeeded();
-    const written = result instanceof Set ? result : result.written;
-    for (const pending of batch) pending.resolve(written.has(pending.outcome.id));
+    if (result.settled.length > 0) this.#logSettled(result.settled);
+    for (const pending of batch) pending.resolve(result.written.has(pending.outcome.id));
     return result;
+  }
+
+  #logSettled(settled: SettledJob[]): void {
+    const { logger } = this.#options;
+    for (const job of settled) {
+      const fields = { workflowId: job.workflowId, jobId: job.id, type: job.type, status: job.status };
+      if (job.status === "cancelled") logger.warn("dependent cancelled: a dependency failed", { ...fields, dependencyId: job.cause });
+      else logger.info("dependent released", fields);
+    }
   }
 
   /** Resolves when everything submitted so far is written (or abandoned). */

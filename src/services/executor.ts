@@ -6,13 +6,16 @@
 import { type Backoff, retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import { SpoolError, boundErrorText, isPermanentError, toError } from "../core/errors.ts";
-import type { ClaimedJob, NewJobRow } from "../core/job.ts";
-import type { JobContext, JobTypes } from "../core/job-types.ts";
+import type { ClaimedJob, NewJobRow, StagedJob } from "../core/job.ts";
+import type { DependencyResult, JobContext, JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import { newJobRow } from "../core/new-job.ts";
-import { assertTransition } from "../core/states.ts";
-import type { Outcome } from "../store/store.ts";
+import { encodePayload } from "../core/payload.ts";
+import { type AttemptError, type Outcome, cancel, complete, dead, release, retryLater } from "../core/transitions.ts";
 import type { Completer } from "./completer.ts";
+
+/** Largest handler result kept, in bytes of JSON: 64 KiB. */
+export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 
 /** Why a running attempt's signal was aborted. */
 export type StopReason = "timed_out" | "lease_lost" | "cancelled" | "shutdown";
@@ -25,9 +28,15 @@ export interface ExecutorOptions {
   maxPayloadBytes: number;
   /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
   maxJsonDepth?: number;
+  /** Largest result a handler may return, in bytes of JSON; a larger one fails the attempt. Default 64 KiB. */
+  maxResultBytes?: number;
   random?: () => number;
   /** Renews one job's lease now; used by ctx.heartbeat(). */
   renewLease?: (id: string) => Promise<void>;
+  /** Reads a job's `after` dependencies with their results; used by ctx.dependencies(). */
+  readDependencies?: (id: string) => Promise<DependencyResult[]>;
+  /** The workflow of each existing job among the ids (absent: no such job); checks the `after` ids a handler named. */
+  workflowsOfJobs?: (ids: string[]) => Promise<Map<string, string | null>>;
 }
 
 export interface RunningJob {
@@ -88,8 +97,11 @@ export class Executor {
     const entry: RunningJob = { job, controller: null, stopReason: null, stopError: null, interrupt: null, settled: false };
     this.running.set(job.id, entry);
     const children: NewJobRow[] = [];
+    // made on first use: most handlers stage nothing and warn of nothing
+    let staged: Map<StagedJob, number> | null = null;
+    let warnings: string[] | null = null;
     const definition = types.get(job.type);
-    let result: { ok: true } | { ok: false; error: Error };
+    let result: { ok: true; value: string | null } | { ok: false; error: Error };
     let timeoutDone: AbortController | null = null;
     try {
       if (!definition) {
@@ -112,25 +124,35 @@ export class Executor {
           return entry.controller.signal;
         },
         enqueue: (type, payload, options) => {
-          children.push(
-            newJobRow(types, type, payload, options, {
-              now: clock.now(),
-              maxPayloadBytes: this.#options.maxPayloadBytes,
-              maxJsonDepth: this.#options.maxJsonDepth,
-              parentId: job.id,
-              parentWorkflowId: job.workflowId,
-            }),
-          );
+          const stage = children.length;
+          const row = newJobRow(types, type, payload, options, {
+            now: clock.now(),
+            maxPayloadBytes: this.#options.maxPayloadBytes,
+            maxJsonDepth: this.#options.maxJsonDepth,
+            parentId: job.id,
+            parentWorkflowId: job.workflowId,
+            staged: staged ?? undefined,
+            stage,
+          });
+          children.push(row);
+          const ref: StagedJob = Object.freeze({ type: row.type, stage });
+          (staged ??= new Map()).set(ref, stage);
+          return ref;
         },
+        warn: (message) => {
+          (warnings ??= []).push(typeof message === "string" ? message : String(message));
+        },
+        dependencies: async () => (this.#options.readDependencies ? this.#options.readDependencies(job.id) : []),
         heartbeat: async () => {
           if (entry.stopReason === "lease_lost") throw entry.stopError;
           await this.#options.renewLease?.(job.id);
         },
       };
-      const work = definition.handler(job.payload, ctx);
+      let value = definition.handler(job.payload, ctx);
       // a handler that returned a plain value is done; only a promise is raced against a stop
-      if (isThenable(work)) await untilSettledOrStopped(work, entry);
-      result = { ok: true };
+      if (isThenable(value)) value = await untilSettledOrStopped(value, entry);
+      result = { ok: true, value: value === undefined ? null : encodeResult(value, this.#options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES) };
+      if (children.length > 0 && children.some((child) => child.after?.some((d) => "id" in d))) await this.#checkNamedDependencies(children);
     } catch (thrown) {
       result = { ok: false, error: toError(thrown) };
     } finally {
@@ -139,7 +161,7 @@ export class Executor {
     }
     let outcome: Outcome | null;
     try {
-      outcome = this.#decide(entry, result, children, definition?.options.backoff, definition?.options.isPermanent);
+      outcome = this.#decide(entry, result, children, warnings, definition?.options.backoff, definition?.options.isPermanent);
     } catch (error) {
       this.running.delete(job.id);
       throw error;
@@ -167,52 +189,81 @@ export class Executor {
     else logger.warn("job attempt failed", { ...fields, outcome: outcome.outcome, error: outcome.error, runAt: outcome.runAt });
   }
 
+  /**
+   * Job ids a handler named in `after` cannot be checked at the call: they are
+   * checked here, before the completion is written. An unknown id, or ids of
+   * two workflows, fail the attempt permanently with INVALID_OPTIONS.
+   */
+  async #checkNamedDependencies(children: NewJobRow[]): Promise<void> {
+    const ids = [...new Set(children.flatMap((child) => (child.after ?? []).flatMap((d) => ("id" in d ? [d.id] : []))))];
+    const known = (await this.#options.workflowsOfJobs?.(ids)) ?? new Map<string, string | null>();
+    for (const child of children) {
+      for (const dependency of child.after ?? []) {
+        if (!("id" in dependency)) continue;
+        if (!known.has(dependency.id)) {
+          throw new PermanentOptionsError(`after names job ${dependency.id}, which does not exist (staging ${child.type})`);
+        }
+        const workflow = known.get(dependency.id) ?? null;
+        if (workflow !== child.workflowId) {
+          throw new PermanentOptionsError(
+            `after names job ${dependency.id} of workflow ${JSON.stringify(workflow)}, but ${child.type} is in workflow ${JSON.stringify(child.workflowId)}`,
+          );
+        }
+      }
+    }
+  }
+
   #decide(
     entry: RunningJob,
-    result: { ok: true } | { ok: false; error: Error },
+    result: { ok: true; value: string | null } | { ok: false; error: Error },
     children: NewJobRow[],
+    warnings: string[] | null,
     typeBackoff: Backoff | undefined,
     isPermanent: ((error: Error) => boolean) | undefined,
   ): Outcome | null {
     const { job } = entry;
     const now = this.#options.clock.now();
-    // one object shape for every outcome: spreading a shared base cost a fifth of a busy worker's JavaScript time
-    const make = (status: Outcome["status"], outcome: Outcome["outcome"], error: string | null, stack: string | null, runAt: number | null): Outcome => ({
-      id: job.id, token: job.leaseToken, finishedAt: now, status, runAt, outcome, error, stack, children,
-    });
     // a lost lease belongs to someone else now: write nothing
     if (entry.stopReason === "lease_lost") return null;
-    if (entry.stopReason === "shutdown") {
-      assertTransition("running", "pending", "release");
-      return make("pending", null, null, null, null);
-    }
-    if (result.ok) {
-      assertTransition("running", "completed", "complete");
-      return make("completed", "completed", null, null, null);
-    }
+    if (entry.stopReason === "shutdown") return release(job, now);
+    if (result.ok) return complete(job, now, result.value, children, warnings);
     const error = result.error;
-    const message = boundErrorText(String(error.message || error.name));
-    const stack = typeof error.stack === "string" ? boundErrorText(error.stack) : null;
-    if (entry.stopReason === "cancelled") {
-      assertTransition("running", "cancelled", "cancel");
-      return make("cancelled", "failed", message, stack, null);
-    }
-    const outcome = entry.stopReason === "timed_out" ? "timed_out" : "failed";
-    let permanent = isPermanentError(error);
+    const failure: AttemptError = {
+      message: boundErrorText(String(error.message || error.name)),
+      stack: typeof error.stack === "string" ? boundErrorText(error.stack) : null,
+      outcome: entry.stopReason === "timed_out" ? "timed_out" : "failed",
+    };
+    if (entry.stopReason === "cancelled") return cancel(job, now, failure, warnings);
+    let permanent = isPermanentError(error) || error instanceof PermanentOptionsError;
     try {
       permanent ||= isPermanent?.(error) === true;
     } catch (classifyError) {
       this.#options.logger.error("isPermanent threw; treating the error as retryable", { jobId: job.id, error: toError(classifyError).message });
     }
-    if (permanent || job.attempts >= job.maxAttempts) {
-      assertTransition("running", "dead", "fail");
-      return make("dead", outcome, message, stack, null);
-    }
-    assertTransition("running", "scheduled", "retry");
+    if (permanent || job.attempts >= job.maxAttempts) return dead(job, now, failure, warnings);
     const delay = retryDelay(job.backoffJson, typeBackoff, job.attempts, error, this.#options.random, (thrown) =>
       this.#options.logger.error("backoff function threw; using the default policy", { jobId: job.id, error: toError(thrown).message }),
     );
-    return make("scheduled", outcome, message, stack, now + delay);
+    return retryLater(job, now, now + delay, failure, warnings);
+  }
+}
+
+/** An `after` a handler named that cannot be satisfied: INVALID_OPTIONS, and the attempt fails with no retry. */
+class PermanentOptionsError extends SpoolError {
+  constructor(message: string) {
+    super("INVALID_OPTIONS", message);
+  }
+}
+
+/** A handler's return value as stored JSON; throws RESULT_TOO_LARGE over `maxBytes`, INVALID_PAYLOAD for what JSON cannot carry. */
+function encodeResult(value: unknown, maxBytes: number): string {
+  try {
+    return encodePayload(value, maxBytes, "result");
+  } catch (error) {
+    if (error instanceof SpoolError && /over the limit/.test(error.message)) {
+      throw new SpoolError("RESULT_TOO_LARGE", `${error.message} (maxResultBytes): return less, or store it elsewhere and return a reference`);
+    }
+    throw error;
   }
 }
 

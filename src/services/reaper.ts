@@ -4,15 +4,17 @@
  * left, or to `cancelled` when an operator had asked to cancel it. Its write
  * is conditional on the same lease token and on the lease still being
  * expired, so exactly one reaper acts on a lease, however many processes run
- * one, and a worker that renewed in time keeps its job.
+ * one, and a worker that renewed in time keeps its job. Each pass also
+ * settles the dependents of jobs that gained them while running
+ * (dependencies.ts), when no batch has since.
  */
 import { retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
-import { assertTransition } from "../core/states.ts";
-import type { Outcome, Store } from "../store/store.ts";
+import { leaseExpired } from "../core/transitions.ts";
+import type { Store } from "../store/store.ts";
 import type { Completer } from "./completer.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
@@ -68,20 +70,11 @@ export class Reaper {
     const writes: Array<Promise<boolean>> = [];
     for (const job of expired) {
       const error = `lease expired: worker ${job.workerId ?? "unknown"} stopped renewing it (crashed, hung or partitioned)`;
-      const base = { id: job.id, token: job.leaseToken, finishedAt: now, outcome: "lease_expired" as const, error, stack: null, leaseExpiredBy: now };
-      let outcome: Outcome;
-      if (job.cancelRequested) {
-        // cancelled while running, and its worker went away before the attempt ended
-        assertTransition("running", "cancelled", "cancel");
-        outcome = { ...base, status: "cancelled", runAt: null };
-      } else if (job.attempts >= job.maxAttempts) {
-        assertTransition("running", "dead", "lease_expired");
-        outcome = { ...base, status: "dead", runAt: null };
-      } else {
-        assertTransition("running", "scheduled", "lease_expired");
-        const delay = retryDelay(job.backoffJson, types.options(job.type)?.backoff, job.attempts, new Error(error), this.#options.random);
-        outcome = { ...base, status: "scheduled", runAt: now + delay };
-      }
+      // cancelled while running, and its worker went away before the attempt ended
+      const retryAt = job.cancelRequested || job.attempts >= job.maxAttempts
+        ? null
+        : now + retryDelay(job.backoffJson, types.options(job.type)?.backoff, job.attempts, new Error(error), this.#options.random);
+      const outcome = leaseExpired(job, now, retryAt, error, job.cancelRequested);
       writes.push(
         completer.submit(outcome).then((written) => {
           if (written) logger.warn("recovered a job whose lease expired", { jobId: job.id, type: job.type, attempt: job.attempts, status: outcome.status });
@@ -90,6 +83,12 @@ export class Reaper {
       );
     }
     await Promise.all(writes);
+    // a job that gained a dependent while it ran was written without settling it
+    for (const job of await store.settleLeftovers(now)) {
+      const fields = { workflowId: job.workflowId, jobId: job.id, type: job.type, status: job.status };
+      if (job.status === "cancelled") logger.warn("dependent cancelled: a dependency failed", { ...fields, dependencyId: job.cause });
+      else logger.info("dependent released", fields);
+    }
     // leases held here are skipped, not recovered: looping at once would only find them again
     return expired.length === BATCH ? 0 : this.intervalMs;
   }

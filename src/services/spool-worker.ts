@@ -34,6 +34,8 @@ export interface SpoolWorkerOptions {
   maxPayloadBytes: number;
   /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
   maxJsonDepth?: number;
+  /** Largest handler result, in bytes of JSON. Default 64 KiB. */
+  maxResultBytes?: number;
   minPollMs?: number;
   maxPollMs?: number;
   newToken: () => string;
@@ -70,7 +72,10 @@ export class SpoolWorker {
       logger,
       maxPayloadBytes: options.maxPayloadBytes,
       maxJsonDepth: options.maxJsonDepth,
+      maxResultBytes: options.maxResultBytes,
       random: options.random,
+      readDependencies: (id) => store.dependenciesOf(id),
+      workflowsOfJobs: (ids) => store.workflowsOfJobs(ids),
       renewLease: async (id) => {
         await this.heartbeat.runOnce(clock.now(), id);
         if (this.executor.running.get(id)?.stopReason === "lease_lost") {

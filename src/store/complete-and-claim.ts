@@ -5,25 +5,30 @@
  */
 import type { ClaimedJob } from "../core/job.ts";
 import { type ClaimRequest, claimStatement, claimedJobs } from "./claim-jobs.ts";
-import { type Outcome, outcomeStatements, writtenIds } from "./complete-jobs.ts";
+import { type Outcome, completeResult, outcomeStatements } from "./complete-jobs.ts";
+import type { SettledJob } from "./dependencies.ts";
 import type { Database } from "./database.ts";
 
 export interface CompleteAndClaimResult {
   /** Ids whose outcome was written (their lease still held). */
   written: Set<string>;
+  /** Dependents the outcomes released or cancelled (released ones may be among the claimed). */
+  settled: SettledJob[];
   /** Newly claimed jobs, in the order they should start. */
   jobs: ClaimedJob[];
 }
 
 /** Writes `outcomes`, then claims as `request` asks, all or nothing. */
 export async function completeAndClaim(db: Database, outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
-  const statements = outcomeStatements(outcomes, now);
+  const { statements, write } = outcomeStatements(outcomes, now);
   const claimAt = statements.length;
   const claiming = request.limit > 0 && request.types.size > 0;
   if (claiming) statements.push(claimStatement(request));
   const results = await db.batch(statements, "write");
+  const { written, settled } = completeResult(results, write, claimAt > write + 1);
   return {
-    written: writtenIds(results[claimAt - 1]!),
+    written,
+    settled,
     jobs: claiming ? claimedJobs(results[claimAt]!, request) : [],
   };
 }

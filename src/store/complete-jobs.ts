@@ -3,29 +3,16 @@
  * json_each, conditional on the job still running under the lease token the
  * attempt was given: a worker that lost its lease can never overwrite newer
  * state. Children staged by completed handlers are inserted in the same
- * transaction, on the same condition.
+ * transaction, on the same condition, and so is the settling of the
+ * dependents of every job the batch finished (dependencies.ts).
  */
 import type { QueryResult, SqlStatement } from "./file-connection.ts";
-import type { AttemptOutcome, NewJobRow } from "../core/job.ts";
+import type { Outcome } from "../core/transitions.ts";
 import type { Database } from "./database.ts";
+import { type SettledJob, settleStatements, settledJobs } from "./dependencies.ts";
 import { childInsertStatements } from "./insert-jobs.ts";
 
-/** What one attempt came to, as the store writes it. */
-export interface Outcome {
-  id: string;
-  token: string;
-  finishedAt: number;
-  /** completed | scheduled (retry) | dead | cancelled (stopped on request) | pending (released at shutdown) */
-  status: "completed" | "scheduled" | "dead" | "cancelled" | "pending";
-  runAt: number | null;
-  /** Recorded in the history; null for a release, which is not an attempt. */
-  outcome: AttemptOutcome | null;
-  error: string | null;
-  stack: string | null;
-  /** Only for the reaper: write only if the lease is still expired at this instant. */
-  leaseExpiredBy?: number;
-  children?: NewJobRow[];
-}
+export type { Outcome };
 
 // A completed attempt is not appended to the history: the row's own
 // started_at, finished_at and worker_id are that attempt, and reading a job
@@ -54,29 +41,77 @@ WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND s
   AND (o.value->>8 IS NULL OR spool_jobs.lease_expires_at <= o.value->>8)
 RETURNING spool_jobs.id`;
 
-/** Writes the outcomes in one transaction; returns the ids whose lease still held (the others were discarded). */
-export async function completeJobs(db: Database, outcomes: Outcome[], now: number): Promise<Set<string>> {
-  if (outcomes.length === 0) return new Set();
-  const results = await db.batch(outcomeStatements(outcomes, now), "write");
-  return writtenIds(results[results.length - 1]!);
+/** What a batch of outcomes did. */
+export interface CompleteResult {
+  /** Ids whose outcome was written (their lease still held); the others were discarded. */
+  written: Set<string>;
+  /** Dependents the batch released or cancelled. */
+  settled: SettledJob[];
 }
 
-/** The statements that write `outcomes`; the last one's result says which were written (see `writtenIds`). */
-export function outcomeStatements(outcomes: Outcome[], now: number): SqlStatement[] {
+// Results and warnings go in their own statement, before the write and on
+// the same lease condition, only in batches that have any: a no-op job's
+// completion then costs what it did before jobs had results.
+const WRITE_RESULTS = `
+UPDATE spool_jobs NOT INDEXED SET
+  result = coalesce(o.value->>2, result),
+  warnings = CASE WHEN o.value->>3 IS NULL THEN warnings ELSE (SELECT json_group_array(json(w.value)) FROM (
+    SELECT value FROM json_each(coalesce(warnings, '[]'))
+    UNION ALL SELECT json_object('attempt', attempts, 'message', m.value) FROM json_each(o.value->>3) AS m) AS w) END
+FROM json_each(:results) AS o
+WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND spool_jobs.status = 'running'`;
+
+/** Writes the outcomes in one transaction. */
+export async function completeJobs(db: Database, outcomes: Outcome[], now: number): Promise<CompleteResult> {
+  if (outcomes.length === 0) return { written: new Set(), settled: [] };
+  const { statements, write } = outcomeStatements(outcomes, now);
+  const results = await db.batch(statements, "write");
+  return completeResult(results, write);
+}
+
+/** The statements of a batch of outcomes, and where the write is among them (for `completeResult`). */
+export interface OutcomeStatements {
+  statements: SqlStatement[];
+  write: number;
+}
+
+/**
+ * The statements that write `outcomes`, then, when one of them has
+ * dependents (as its claim saw it) or stages a job with `after`, settle the
+ * dependents of what they finished. A job that gains a dependent while it
+ * runs is noted in spool_settle by the write all the same, and settled by the
+ * next batch that settles, or by `settleLeftovers`.
+ */
+export function outcomeStatements(outcomes: Outcome[], now: number): OutcomeStatements {
   const statements: SqlStatement[] = [];
+  let settle = false;
   for (const o of outcomes) {
+    if (o.hasDependents) settle = true;
     if (o.status === "completed" && o.children && o.children.length > 0) {
       statements.push(...childInsertStatements(o.id, o.token, o.children, now));
+      if (o.children.some((child) => child.after !== null)) settle = true;
     }
   }
   const tuples = outcomes.map((o) => [
     Number(o.id), o.token, o.finishedAt, o.status, o.runAt, o.outcome, o.error, o.stack, o.leaseExpiredBy ?? null,
   ]);
+  let results: unknown[][] | null = null;
+  for (const o of outcomes) {
+    const warned = o.warnings !== undefined && o.warnings.length > 0;
+    if (o.result != null || warned) (results ??= []).push([Number(o.id), o.token, o.result ?? null, warned ? o.warnings : null]);
+  }
+  if (results !== null) statements.push({ sql: WRITE_RESULTS, args: { results: JSON.stringify(results) } });
+  const write = statements.length;
   statements.push({ sql: WRITE_OUTCOMES, args: { outcomes: JSON.stringify(tuples) } });
-  return statements;
+  if (settle) statements.push(...settleStatements(now));
+  return { statements, write };
 }
 
-/** Ids of the jobs whose outcome was written, from the result of the last of `outcomeStatements`. */
-export function writtenIds(result: QueryResult): Set<string> {
-  return new Set(result.rows.map((r) => String(r.id)));
+/** What the statements of `outcomeStatements`, with the write at `write` in `results`, did. */
+export function completeResult(results: QueryResult[], write: number, settle = results.length > write + 1): CompleteResult {
+  return {
+    written: new Set(results[write]!.rows.map((r) => String(r.id))),
+    // the write, then cascade, release and clear (settleStatements)
+    settled: settle ? settledJobs(results[write + 1]!, results[write + 2]!) : [],
+  };
 }

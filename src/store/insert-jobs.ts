@@ -9,7 +9,8 @@
 import type { SqlStatement } from "./file-connection.ts";
 import type { NewJobRow, NewJobRun } from "../core/job.ts";
 import type { Database } from "./database.ts";
-import { jobRowToTuple, pushJobRowValues } from "./job-row.ts";
+import { dependOnIdsStatements, dependOnStagedStatements, settleStatements } from "./dependencies.ts";
+import { isExtendedRow, jobRowToExtendedTuple, jobRowToTuple, pushJobRowValues } from "./job-row.ts";
 
 const INSERT_COLUMNS = `type, queue, payload, status, priority, effective_priority, max_attempts, run_at, created_at,
   timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id, parent_id,
@@ -20,6 +21,11 @@ const INSERT_COLUMNS = `type, queue, payload, status, priority, effective_priori
 const VALUES_PER_ROW = 19;
 
 const SELECT_FROM_TUPLES = `SELECT ${Array.from({ length: VALUES_PER_ROW }, (_, i) => `value->>${i}`).join(", ")} FROM json_each(:rows)`;
+
+// The workflow columns, after INSERT_COLUMNS in an extended tuple (job-row.ts).
+// Only keyed, staged and workflow-option jobs carry them.
+const EXTENDED_COLUMNS = `${INSERT_COLUMNS}, optional, on_dependency_failure, stage`;
+const SELECT_FROM_EXTENDED_TUPLES = `SELECT ${Array.from({ length: VALUES_PER_ROW + 3 }, (_, i) => `value->>${i}`).join(", ")} FROM json_each(:rows)`;
 
 // Bound values cost less per row than extracting the same values from JSON
 // (about 1.4x the insert rate here). Row counts come from a few fixed sizes,
@@ -52,7 +58,7 @@ const SHORTEST_RUN = 4;
 const ROWS_PER_RUN_STATEMENT = 1000;
 
 // `WHERE true` keeps SQLite from reading ON CONFLICT as a join constraint
-const INSERT_KEYED = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES} WHERE true
+const INSERT_ONE = `INSERT INTO spool_jobs (${EXTENDED_COLUMNS}) ${SELECT_FROM_EXTENDED_TUPLES} WHERE true
   ON CONFLICT (type, idempotency_key) WHERE idempotency_held = 1 DO NOTHING RETURNING id`;
 
 // a finished job's key is free again once its window has passed
@@ -62,8 +68,10 @@ export const RELEASE_EXPIRED_KEY_SQL = `UPDATE spool_jobs INDEXED BY spool_jobs_
 
 export const HOLDER_OF_KEY_SQL = `SELECT id FROM spool_jobs INDEXED BY spool_jobs_idempotency WHERE type = :type AND idempotency_key = :key AND idempotency_held = 1`;
 
-const INSERT_CHILDREN = `INSERT INTO spool_jobs (${INSERT_COLUMNS}) ${SELECT_FROM_TUPLES}
-  WHERE EXISTS (SELECT 1 FROM spool_jobs p WHERE p.id = :parent AND p.lease_token = :token AND p.status = 'running')
+// a parent an operator asked to cancel may still complete, but what it staged is discarded
+const INSERT_CHILDREN = `INSERT INTO spool_jobs (${EXTENDED_COLUMNS}) ${SELECT_FROM_EXTENDED_TUPLES}
+  WHERE EXISTS (SELECT 1 FROM spool_jobs p WHERE p.id = :parent AND p.lease_token = :token AND p.status = 'running'
+    AND p.cancel_requested = 0)
   ON CONFLICT DO NOTHING`;
 
 export interface InsertResult {
@@ -71,7 +79,12 @@ export interface InsertResult {
   deduplicated: boolean;
 }
 
-/** Inserts runs of new jobs in one write transaction; results in input order, a run's jobs in its payloads' order. */
+/**
+ * Inserts runs of new jobs in one write transaction; results in input order,
+ * a run's jobs in its payloads' order. Jobs with `after` must name existing
+ * job ids only (the caller checks them first); their dependencies that have
+ * already finished are settled in the same transaction.
+ */
 export async function insertJobs(db: Database, runs: NewJobRun[], now: number): Promise<InsertResult[]> {
   const statements: SqlStatement[] = [];
   // jobs [first, first + count) get the consecutive ids that end at their statement's last_insert_rowid
@@ -96,15 +109,21 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
     }
     bulk = [];
   };
+  let dependencies = false;
   for (const { row, payloads } of runs) {
-    if (row.idempotencyKey !== null) {
+    if (row.idempotencyKey !== null || isExtendedRow(row)) {
       flushBulk();
       for (const payload of payloads) {
-        const key = { type: row.type, key: row.idempotencyKey };
-        statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { ...key, now } });
-        keyedPlans.push({ insert: statements.length, holder: statements.length + 1, index: position++ });
-        statements.push({ sql: INSERT_KEYED, args: { rows: JSON.stringify([jobRowToTuple({ ...row, payload })]) } });
-        statements.push({ sql: HOLDER_OF_KEY_SQL, args: key });
+        const key = row.idempotencyKey === null ? null : { type: row.type, key: row.idempotencyKey };
+        if (key) statements.push({ sql: RELEASE_EXPIRED_KEY_SQL, args: { ...key, now } });
+        const insertAt = statements.length;
+        statements.push({ sql: INSERT_ONE, args: { rows: JSON.stringify([jobRowToExtendedTuple({ ...row, payload })]) } });
+        if (row.after !== null) {
+          dependencies = true;
+          statements.push(...dependOnIdsStatements(row.after.map((d) => ("id" in d ? d.id : String(d.stage)))));
+        }
+        keyedPlans.push({ insert: insertAt, holder: key ? statements.length : -1, index: position++ });
+        if (key) statements.push({ sql: HOLDER_OF_KEY_SQL, args: key });
       }
     } else if (payloads.length >= SHORTEST_RUN) {
       flushBulk();
@@ -121,6 +140,7 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
   }
   flushBulk();
   if (statements.length === 0) return [];
+  if (dependencies) statements.push(...settleStatements(now));
   const results = await db.batch(statements, "write");
   const out: InsertResult[] = new Array(position);
   for (const { statement, first, count } of inserts) {
@@ -132,15 +152,17 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
     for (let i = 0; i < count; i++) out[first + i] = { id: String(last - count + 1 + i), deduplicated: false };
   }
   for (const { insert, holder, index } of keyedPlans) {
-    const inserted = results[insert]!.rows.length > 0;
-    out[index] = { id: String(results[holder]!.rows[0]!.id), deduplicated: !inserted };
+    const inserted = results[insert]!.rows[0];
+    out[index] = inserted ? { id: String(inserted.id), deduplicated: false } : { id: String(results[holder]!.rows[0]!.id), deduplicated: true };
   }
   return out;
 }
 
 /**
- * Statements that insert a job's staged children only if `parentId` is still
- * running under `token` in the same transaction that completes it.
+ * Statements that insert a job's staged children, and the `after` edges among
+ * them, only if `parentId` is still running under `token` (and nobody asked to
+ * cancel it) in the same transaction that completes it. The batch must end
+ * with `settleStatements` when `hasDependencies` says so.
  */
 export function childInsertStatements(parentId: string, token: string, children: NewJobRow[], now: number): SqlStatement[] {
   if (children.length === 0) return [];
@@ -152,8 +174,9 @@ export function childInsertStatements(parentId: string, token: string, children:
   }
   statements.push({
     sql: INSERT_CHILDREN,
-    args: { rows: JSON.stringify(children.map(jobRowToTuple)), parent: Number(parentId), token },
+    args: { rows: JSON.stringify(children.map(jobRowToExtendedTuple)), parent: Number(parentId), token },
   });
+  statements.push(...dependOnStagedStatements(parentId, children));
   return statements;
 }
 

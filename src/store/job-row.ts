@@ -8,7 +8,7 @@ import type { JobStatus } from "../core/states.ts";
 
 export const JOB_COLUMNS = `id, type, queue, payload, status, priority, attempts, max_attempts, run_at, created_at,
   started_at, finished_at, lease_token, lease_expires_at, worker_id, timeout_ms, backoff, last_error, history,
-  idempotency_key, workflow_id, parent_id, schedule_name, scheduled_for`;
+  idempotency_key, workflow_id, parent_id, schedule_name, scheduled_for, result, warnings, optional, on_dependency_failure, has_dependents`;
 
 const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const stringOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -18,6 +18,7 @@ export function rowToJob(row: Row): Job {
 }
 
 function jobOf(row: Row, status: JobStatus, startedAt: number | null, finishedAt: number | null, workerId: string | null): Job {
+  const warnings = row.warnings ? (JSON.parse(row.warnings as string) as StoredWarning[]) : [];
   return {
     id: String(row.id),
     type: row.type as string,
@@ -39,13 +40,23 @@ function jobOf(row: Row, status: JobStatus, startedAt: number | null, finishedAt
     scheduledFor: numberOrNull(row.scheduled_for),
     timeoutMs: numberOrNull(row.timeout_ms),
     workerId,
-    history: historyOf(row, status),
+    result: row.result === null || row.result === undefined ? null : decodePayload(row.result as string),
+    warnings: warnings.map((w) => w.message),
+    optional: row.optional === 1 || row.optional === 1n,
+    onDependencyFailure: row.on_dependency_failure === "run" ? "run" : "cancel",
+    history: historyOf(row, status, warnings),
   };
 }
 
+interface StoredWarning {
+  attempt: number;
+  message: string;
+}
+
 /** The stored attempts, plus the completed one the row itself records (see complete-jobs.ts). */
-function historyOf(row: Row, status: JobStatus): Attempt[] {
+function historyOf(row: Row, status: JobStatus, warnings: StoredWarning[]): Attempt[] {
   const history = JSON.parse((row.history as string) ?? "[]") as Attempt[];
+  for (const attempt of history) attempt.warnings = warnings.filter((w) => w.attempt === attempt.attempt).map((w) => w.message);
   if (status === "completed") {
     const startedAt = Number(row.started_at);
     const finishedAt = Number(row.finished_at);
@@ -58,6 +69,7 @@ function historyOf(row: Row, status: JobStatus): Attempt[] {
       error: null,
       stack: null,
       workerId: stringOrNull(row.worker_id),
+      warnings: warnings.filter((w) => w.attempt === Number(row.attempts)).map((w) => w.message),
     });
   }
   return history;
@@ -68,6 +80,7 @@ export function rowToClaimedJob(row: Row): ClaimedJob {
   job.leaseToken = row.lease_token as string;
   job.leaseExpiresAt = Number(row.lease_expires_at);
   job.backoffJson = stringOrNull(row.backoff);
+  job.hasDependents = row.has_dependents != null;
   return job;
 }
 
@@ -77,7 +90,7 @@ export function rowToClaimedJob(row: Row): ClaimedJob {
  * column costs on each of the hottest statement's rows.
  */
 export const CLAIMED_COLUMNS = `id, type, queue, payload, priority, attempts, max_attempts, run_at, created_at,
-  timeout_ms, backoff, last_error, history, idempotency_key, workflow_id, parent_id, schedule_name, scheduled_for`;
+  timeout_ms, backoff, last_error, history, idempotency_key, workflow_id, parent_id, schedule_name, scheduled_for, has_dependents`;
 
 /** A row of CLAIMED_COLUMNS plus the lease the claim wrote. */
 export function claimedRowToJob(row: Row, lease: { token: string; expiresAt: number; startedAt: number; workerId: string }): ClaimedJob {
@@ -85,6 +98,7 @@ export function claimedRowToJob(row: Row, lease: { token: string; expiresAt: num
   job.leaseToken = lease.token;
   job.leaseExpiresAt = lease.expiresAt;
   job.backoffJson = stringOrNull(row.backoff);
+  job.hasDependents = row.has_dependents != null;
   return job;
 }
 
@@ -93,6 +107,21 @@ export function jobRowToTuple(row: NewJobRow): unknown[] {
   const values: unknown[] = [];
   pushJobRowValues(values, row);
   return values;
+}
+
+/**
+ * A new job as INSERT_COLUMNS plus EXTRA_COLUMNS (insert-jobs.ts): the
+ * workflow columns most jobs leave empty, so the bulk statements do not bind them.
+ */
+export function jobRowToExtendedTuple(row: NewJobRow): unknown[] {
+  const values = jobRowToTuple(row);
+  values.push(row.optional ? 1 : null, row.onDependencyFailure, row.stage);
+  return values;
+}
+
+/** True for a job that needs the extended columns or dependency rows. */
+export function isExtendedRow(row: NewJobRow): boolean {
+  return row.after !== null || row.optional || row.onDependencyFailure !== null || row.stage !== null;
 }
 
 /** Appends a new job's values for one row of INSERT_COLUMNS (insert-jobs.ts), in order. */

@@ -4,6 +4,7 @@
  */
 import { isJobId } from "../core/job-id.ts";
 import type { Database } from "./database.ts";
+import { settleStatements } from "./dependencies.ts";
 
 const REPLAY = `UPDATE spool_jobs SET status = 'pending', attempts = 0, finished_at = NULL, run_at = :now,
   lease_token = NULL, cancel_requested = 0, effective_priority = priority,
@@ -12,7 +13,7 @@ WHERE id = :id AND status IN ('dead', 'cancelled') RETURNING id`;
 
 const CANCEL_WAITING = `UPDATE spool_jobs SET status = 'cancelled', finished_at = :now,
   idempotency_until = CASE WHEN idempotency_held = 1 THEN :now + idempotency_window_ms ELSE NULL END
-WHERE id = :id AND status IN ('scheduled', 'pending') RETURNING id`;
+WHERE id = :id AND status IN ('blocked', 'scheduled', 'pending') RETURNING id`;
 
 const REQUEST_CANCEL_RUNNING = `UPDATE spool_jobs SET cancel_requested = 1 WHERE id = :id AND status = 'running' RETURNING id`;
 
@@ -123,7 +124,7 @@ export async function replayDeadBatch(
 }
 
 /**
- * scheduled|pending -> cancelled at once; a running job is flagged and its
+ * blocked|scheduled|pending -> cancelled at once; a running job is flagged and its
  * worker stops it at the next lease renewal (result status "cancelling").
  */
 export async function cancelJob(db: Database, id: string, now: number): Promise<ManageResult> {
@@ -132,6 +133,8 @@ export async function cancelJob(db: Database, id: string, now: number): Promise<
       [
         { sql: CANCEL_WAITING, args: { id: Number(id), now } },
         { sql: REQUEST_CANCEL_RUNNING, args: { id: Number(id) } },
+        // its dependents are cancelled with it (or released, if they run on a dependency's failure)
+        ...settleStatements(now),
       ],
       "write",
     );

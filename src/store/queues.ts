@@ -78,7 +78,7 @@ export async function listQueues(db: Database, now: number): Promise<QueueSummar
   const queueOf = (name: string) => {
     let queue = queues.get(name);
     if (!queue) {
-      queue = { name, paused: false, counts: { scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 }, oldestPendingAgeMs: null };
+      queue = { name, paused: false, counts: { blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 }, oldestPendingAgeMs: null };
       queues.set(name, queue);
     }
     return queue;

@@ -14,6 +14,7 @@ const BY_ID = `SELECT ${JOB_COLUMNS} FROM spool_jobs WHERE id = ?`;
 // index's entries by id, which costs in proportion to how many jobs are in
 // that status, not to the whole table.
 const STATUS_INDEX: Record<JobStatus, string> = {
+  blocked: "spool_jobs_blocked",
   scheduled: "spool_jobs_due",
   pending: "spool_jobs_ready",
   running: "spool_jobs_leases",
@@ -162,7 +163,7 @@ async function listFilteredJobs(db: Database, query: JobListing): Promise<JobPag
 }
 
 export async function countJobsByStatus(db: Database): Promise<Record<JobStatus, number>> {
-  const counts: Record<JobStatus, number> = { scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
+  const counts: Record<JobStatus, number> = { blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
   const result = await db.execute(COUNTS_SQL);
   for (const row of result.rows) counts[row.status as JobStatus] = Number(row.n);
   return counts;
@@ -174,7 +175,7 @@ export async function countJobsByType(db: Database): Promise<Record<string, Reco
   const result = await db.execute(COUNTS_BY_TYPE_SQL);
   for (const row of result.rows) {
     const type = String(row.type);
-    byType[type] ??= { scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
+    byType[type] ??= { blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
     byType[type][row.status as JobStatus] = Number(row.n);
   }
   return byType;

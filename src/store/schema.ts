@@ -6,8 +6,18 @@
 export interface Migration {
   version: number;
   name: string;
+  /**
+   * Rebuilds spool_jobs first, with its CREATE statement as `edit` returns it
+   * and every index and trigger it had (whatever earlier migrations made
+   * them): the only way SQLite changes a CHECK.
+   */
+  rebuildJobs?: (createTable: string) => string;
   statements: string[];
 }
+
+// Counts of a workflow's jobs by status, in its row (spool_workflows), moved
+// by the triggers below in the very statement that moves a job.
+const COUNTED = ["blocked", "scheduled", "pending", "running", "completed", "dead", "cancelled"] as const;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -199,6 +209,93 @@ export const MIGRATIONS: readonly Migration[] = [
       // 2: timeout_ms): each claim writes them from the claiming worker's
       // definition. 0 for rows from before, which keep what they stored.
       `ALTER TABLE spool_jobs ADD COLUMN options_from_type INTEGER NOT NULL DEFAULT 0`,
+    ],
+  },
+  {
+    version: 5,
+    name: "workflows: blocked jobs, dependencies, results, warnings, the workflows table",
+    rebuildJobs: (createTable) => {
+      const edited = createTable.replace(/status TEXT NOT NULL CHECK \(/, "status TEXT NOT NULL CHECK (status = 'blocked' OR ");
+      if (edited === createTable) throw new Error("migration 5: the status CHECK of spool_jobs is not where it was expected");
+      return edited;
+    },
+    statements: [
+      `ALTER TABLE spool_jobs ADD COLUMN result TEXT`,
+      // [{ attempt, message }] of ctx.warn, or NULL for none
+      `ALTER TABLE spool_jobs ADD COLUMN warnings TEXT`,
+      `ALTER TABLE spool_jobs ADD COLUMN optional INTEGER CHECK (optional = 1)`,
+      `ALTER TABLE spool_jobs ADD COLUMN on_dependency_failure TEXT CHECK (on_dependency_failure = 'run')`,
+      // 1 once some job waits for this one: only such jobs make a batch read the dependency table
+      `ALTER TABLE spool_jobs ADD COLUMN has_dependents INTEGER CHECK (has_dependents = 1)`,
+      // the dependency whose failure cancelled this job (NULL for an operator's cancel)
+      `ALTER TABLE spool_jobs ADD COLUMN cancelled_by INTEGER`,
+      // its position among the jobs its parent's attempt staged, which that attempt's `after` names
+      `ALTER TABLE spool_jobs ADD COLUMN stage INTEGER`,
+      `CREATE INDEX spool_jobs_blocked ON spool_jobs (id) WHERE status = 'blocked'`,
+      // indexed both ways: a finishing job finds its dependents, a dependent its dependencies
+      `CREATE TABLE spool_dependencies (
+        depends_on INTEGER NOT NULL,
+        job_id INTEGER NOT NULL,
+        PRIMARY KEY (depends_on, job_id)
+      ) WITHOUT ROWID`,
+      `CREATE INDEX spool_dependencies_of_job ON spool_dependencies (job_id, depends_on)`,
+      // Jobs with dependents that finished in the current transaction; the
+      // batch that finished them settles their dependents and empties it.
+      `CREATE TABLE spool_settle (id INTEGER PRIMARY KEY)`,
+      `CREATE TRIGGER spool_dependency_finished AFTER UPDATE OF status ON spool_jobs
+        WHEN NEW.has_dependents = 1 AND NEW.finished_at IS NOT NULL AND OLD.finished_at IS NULL
+      BEGIN
+        INSERT OR IGNORE INTO spool_settle (id) VALUES (NEW.id);
+      END`,
+      `CREATE TABLE spool_workflows (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        jobs INTEGER NOT NULL DEFAULT 0,
+        ${COUNTED.map((status) => `${status} INTEGER NOT NULL DEFAULT 0`).join(",\n        ")},
+        dead_required INTEGER NOT NULL DEFAULT 0,
+        cancelled_by_operator INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0,
+        cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested = 0 OR cancel_requested = 1),
+        status TEXT GENERATED ALWAYS AS (CASE
+          WHEN blocked + scheduled + pending + running > 0 THEN 'running'
+          WHEN cancel_requested = 1 OR cancelled_by_operator > 0 THEN 'cancelled'
+          WHEN dead_required > 0 THEN 'failed'
+          WHEN dead > 0 OR warnings > 0 THEN 'completed_with_errors'
+          ELSE 'completed' END) STORED
+      )`,
+      `CREATE INDEX spool_workflows_by_status ON spool_workflows (status, seq)`,
+      `CREATE INDEX spool_workflows_by_type ON spool_workflows (type, seq)`,
+      `CREATE TRIGGER spool_workflow_job_added AFTER INSERT ON spool_jobs WHEN NEW.workflow_id IS NOT NULL
+      BEGIN
+        INSERT INTO spool_workflows (id, type, created_at, jobs, blocked, scheduled, pending)
+          VALUES (NEW.workflow_id, NEW.type, NEW.created_at, 1,
+            NEW.status = 'blocked', NEW.status = 'scheduled', NEW.status = 'pending')
+          ON CONFLICT (id) DO UPDATE SET jobs = jobs + 1, blocked = blocked + excluded.blocked,
+            scheduled = scheduled + excluded.scheduled, pending = pending + excluded.pending, finished_at = NULL;
+      END`,
+      `CREATE TRIGGER spool_workflow_job_moved AFTER UPDATE OF status ON spool_jobs
+        WHEN NEW.workflow_id IS NOT NULL AND OLD.status <> NEW.status
+      BEGIN
+        UPDATE spool_workflows SET
+          ${COUNTED.map((status) => `${status} = ${status} + (NEW.status = '${status}') - (OLD.status = '${status}')`).join(",\n          ")},
+          dead_required = dead_required + (NEW.status = 'dead' AND NEW.optional IS NULL) - (OLD.status = 'dead' AND OLD.optional IS NULL),
+          cancelled_by_operator = cancelled_by_operator + (NEW.status = 'cancelled' AND NEW.cancelled_by IS NULL)
+            - (OLD.status = 'cancelled' AND OLD.cancelled_by IS NULL),
+          finished_at = CASE WHEN blocked + scheduled + pending + running + (NEW.finished_at IS NULL) - (OLD.finished_at IS NULL) = 0
+            THEN coalesce(NEW.finished_at, finished_at) ELSE NULL END
+        WHERE id = NEW.workflow_id;
+      END`,
+      // warnings are written just before the outcome that ends their attempt (complete-jobs.ts)
+      `CREATE TRIGGER spool_workflow_job_warned AFTER UPDATE OF warnings ON spool_jobs
+        WHEN NEW.workflow_id IS NOT NULL AND NEW.warnings IS NOT OLD.warnings
+      BEGIN
+        UPDATE spool_workflows SET
+          warnings = warnings + coalesce(json_array_length(NEW.warnings), 0) - coalesce(json_array_length(OLD.warnings), 0)
+        WHERE id = NEW.workflow_id;
+      END`,
     ],
   },
 ];

@@ -9,7 +9,18 @@ import type { ScheduleSpec } from "../core/schedule.ts";
 import type { JobStatus } from "../core/states.ts";
 import { type ClaimRequest, claimJobs } from "./claim-jobs.ts";
 import { type CompleteAndClaimResult, completeAndClaim } from "./complete-and-claim.ts";
-import { type Outcome, completeJobs } from "./complete-jobs.ts";
+import { type CompleteResult, type Outcome, completeJobs } from "./complete-jobs.ts";
+import { type DependencyResult, type SettledJob, dependenciesOf, settleLeftovers, workflowsOfJobs } from "./dependencies.ts";
+import {
+  type Workflow,
+  type WorkflowActionResult,
+  type WorkflowPage,
+  type WorkflowStatus,
+  cancelWorkflow,
+  getWorkflow,
+  listWorkflows,
+  retryWorkflow,
+} from "./workflows.ts";
 import { Database, type DatabaseOptions, quickCheck } from "./database.ts";
 import { type InsertResult, insertJobs } from "./insert-jobs.ts";
 import { type ExpiredLease, type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
@@ -40,6 +51,7 @@ import {
   upsertSchedule,
 } from "./schedules.ts";
 
+export type { CompleteResult, DependencyResult, SettledJob, Workflow, WorkflowActionResult, WorkflowPage, WorkflowStatus };
 export type { ClaimRequest, CompleteAndClaimResult, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
 export type { DeadJobFilter, FinishedCursor, JobListing, PurgeFilter, QueueSummary };
@@ -72,8 +84,29 @@ export class Store {
   completeAndClaim(outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
     return completeAndClaim(this.db, outcomes, request, now);
   }
-  completeJobs(outcomes: Outcome[], now: number): Promise<Set<string>> {
+  completeJobs(outcomes: Outcome[], now: number): Promise<CompleteResult> {
     return completeJobs(this.db, outcomes, now);
+  }
+  settleLeftovers(now: number): Promise<SettledJob[]> {
+    return settleLeftovers(this.db, now);
+  }
+  dependenciesOf(id: string): Promise<DependencyResult[]> {
+    return dependenciesOf(this.db, id);
+  }
+  workflowsOfJobs(ids: string[]): Promise<Map<string, string | null>> {
+    return workflowsOfJobs(this.db, ids);
+  }
+  getWorkflow(id: string): Promise<Workflow | null> {
+    return getWorkflow(this.db, id);
+  }
+  listWorkflows(query: { status?: WorkflowStatus; type?: string; limit: number; cursor?: string }): Promise<WorkflowPage> {
+    return listWorkflows(this.db, query);
+  }
+  cancelWorkflow(id: string, now: number): Promise<WorkflowActionResult> {
+    return cancelWorkflow(this.db, id, now);
+  }
+  retryWorkflow(id: string, now: number): Promise<WorkflowActionResult> {
+    return retryWorkflow(this.db, id, now);
   }
   renewLeases(leases: Array<{ id: string; token: string }>, expiresAt: number): Promise<RenewResult> {
     return renewLeases(this.db, leases, expiresAt);

@@ -70,7 +70,7 @@ describe(`spool CLI on ${currentRuntime()}`, () => {
 
     const stats = await runSpool(["stats", "--json"], { SPOOL_DATABASE_URL: url });
     expect(stats.code).toBe(0);
-    expect(jsonOf(stats).counts).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
+    expect(jsonOf(stats).counts).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
     expectFailure(await runSpool(["stats"], { SPOOL_DATABASE_URL: url, SPOOL_PORT: "nope" }), 1, /SPOOL_PORT="nope" is invalid/);
   });
 
@@ -264,7 +264,7 @@ describe(`spool CLI on ${currentRuntime()}`, () => {
       spoolCli("schedules"),
       spoolCli("schedules", "--json"),
     ]);
-    expect(stats.stdout).toMatch(/^STATUS\s+JOBS\nscheduled\s+1\npending\s+0\nrunning\s+0\ncompleted\s+0\ndead\s+2\ncancelled\s+0\n$/);
+    expect(stats.stdout).toMatch(/^STATUS\s+JOBS\nblocked\s+0\nscheduled\s+1\npending\s+0\nrunning\s+0\ncompleted\s+0\ndead\s+2\ncancelled\s+0\n$/);
     const statsRoute = (await http("GET", "/stats")).body as { counts: unknown; workerId: string };
     // the worker id is each process's own
     expect(jsonOf(statsJson)).toEqual({ ...statsRoute, workerId: expect.any(String) });

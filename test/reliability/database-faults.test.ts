@@ -97,7 +97,7 @@ describe("database faults", () => {
       expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
       expect(job.lastError).toBeNull();
     }
-    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 40, dead: 0, cancelled: 0 });
+    expect(await spool.countJobs()).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 40, dead: 0, cancelled: 0 });
     // SQLITE_BUSY never surfaced: no service logged a failure
     expect(lines.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
   });
@@ -139,7 +139,7 @@ describe("database faults", () => {
       expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
       expect(job.lastError).toBeNull();
     }
-    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
+    expect(await spool.countJobs()).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
 
     await expectOneFailureAndOneRecovery(lines, ["completer", "heartbeat"]);
     expect(failure("completer")[0]!.error).toMatch(/I\/O error|SQLITE_IOERR/);
@@ -265,7 +265,7 @@ describe("database faults", () => {
       expect(job.history.map((a) => a.outcome)).toEqual(["completed"]);
       expect(job.lastError).toBeNull();
     }
-    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
+    expect(await spool.countJobs()).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 20, dead: 0, cancelled: 0 });
     await expectOneFailureAndOneRecovery(lines, ["completer", "heartbeat"]);
     expect(lines.filter((l) => l.msg.includes("lease lost") || l.msg.includes("lease expired"))).toEqual([]);
     const after = await spool.enqueue("work", { n: 99 });

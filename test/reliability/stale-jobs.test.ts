@@ -69,7 +69,7 @@ describe("stale-job recovery", () => {
     }, 60_000);
 
     expect(completed.map((j) => j.id)).toEqual(ids);
-    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 50, dead: 0, cancelled: 0 });
+    expect(await spool.countJobs()).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 50, dead: 0, cancelled: 0 });
     for (const job of completed) {
       expect(job.attempts).toBe(2);
       expect(job.history.map((a) => a.outcome)).toEqual(["lease_expired", "completed"]);

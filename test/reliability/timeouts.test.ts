@@ -152,10 +152,10 @@ describe("timeouts", () => {
     const now = Date.now();
     const child = newJobRow(spool.types, "next", { late: true }, undefined, { now, maxPayloadBytes: 1024, parentId: id });
     const written = await spool.store.completeJobs(
-      [{ id, token: firstToken, finishedAt: now, status: "completed", runAt: null, outcome: "completed", error: null, stack: null, children: [child] }],
+      [{ id, token: firstToken, finishedAt: now, reason: "complete", status: "completed", runAt: null, outcome: "completed", error: null, stack: null, children: [child] }],
       now,
     );
-    expect(written.size).toBe(0);
+    expect(written.written.size).toBe(0);
     expect(await spool.getJob(id)).toEqual(done);
     expect((await allJobs()).map((j) => j.id)).toEqual([id]);
   });

@@ -78,8 +78,8 @@ describe("workers that define different job types", () => {
     const stats = (await (await fetch(`${a.url}/stats`)).json()) as Record<string, any>;
     expect(stats.counts).toMatchObject({ pending: 1, completed: 1, dead: 0 });
     expect(stats.byType).toEqual({
-      a: { scheduled: 0, pending: 0, running: 0, completed: 1, dead: 0, cancelled: 0 },
-      nobody_defines_this: { scheduled: 0, pending: 1, running: 0, completed: 0, dead: 0, cancelled: 0 },
+      a: { blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 1, dead: 0, cancelled: 0 },
+      nobody_defines_this: { blocked: 0, scheduled: 0, pending: 1, running: 0, completed: 0, dead: 0, cancelled: 0 },
     });
     expect(await producer.getJob(orphan.id)).toMatchObject({ status: "pending", attempts: 0, history: [] });
   });

@@ -58,10 +58,10 @@ describe("requests to a libSQL server", () => {
       expect(claimed).toHaveLength(50);
       expect(calls).toHaveLength(1);
       const done = await spool.store.completeJobs(
-        claimed.map((job) => ({ id: job.id, token: job.leaseToken, finishedAt: now + 1, status: "completed", runAt: null, outcome: "completed", error: null, stack: null })),
+        claimed.map((job) => ({ id: job.id, token: job.leaseToken, finishedAt: now + 1, reason: "complete" as const, status: "completed" as const, runAt: null, outcome: "completed" as const, error: null, stack: null })),
         now + 1,
       );
-      expect(done.size).toBe(50);
+      expect(done.written.size).toBe(50);
       expect(calls).toHaveLength(2);
       expect((await spool.store.countJobsByStatus()).completed).toBe(50);
     } finally {

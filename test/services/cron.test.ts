@@ -173,7 +173,7 @@ describe("Cron.runOnce", () => {
     expect(await ticksOf(spool, "sync")).toEqual([minute(1)]);
 
     await spool.store.completeJobs(
-      [{ id: first!.id, token: "t1", finishedAt: minute(3, 10), status: "completed", runAt: null, outcome: "completed", error: null, stack: null }],
+      [{ id: first!.id, token: "t1", finishedAt: minute(3, 10), reason: "complete", status: "completed", runAt: null, outcome: "completed", error: null, stack: null }],
       minute(3, 10),
     );
     await pass(minute(4));

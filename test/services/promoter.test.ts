@@ -108,7 +108,7 @@ describe("delayed jobs", () => {
       expect((error as SpoolError).code).toBe("INVALID_OPTIONS");
       expect((error as SpoolError).message).toContain(message);
     }
-    expect(await spool.countJobs()).toEqual({ scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
+    expect(await spool.countJobs()).toEqual({ blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 });
   });
 
   it("treats a runAt in the past as now: the job is pending at once", async () => {

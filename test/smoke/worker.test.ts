@@ -54,6 +54,7 @@ describe.each(Object.keys(COMMANDS))("%s", (name) => {
       body: JSON.stringify({ orderId: "A-1", amountCents: 1999, email: "a@example.com" }),
     });
     expect(order.status).toBe(202);
+    const { workflowId } = (await order.json()) as { workflowId: string };
     const bad = await fetch(`${base}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: "{oops" });
     expect(bad.status).toBe(400);
 
@@ -63,11 +64,13 @@ describe.each(Object.keys(COMMANDS))("%s", (name) => {
         return job.status === "completed";
       });
     }
-    // the pipeline: order -> confirmation -> invoice + inventory, five jobs in all
-    await waitFor("order pipeline completed", async () => {
-      const stats = (await (await fetch(`${base}/stats`)).json()) as { counts: Record<string, number> };
-      return stats.counts.completed === 9;
+    // the pipeline: order -> confirmation -> invoice + inventory -> warehouse, five jobs in all
+    await waitFor("order workflow completed", async () => {
+      const workflow = (await (await fetch(`${base}/workflows/${workflowId}`)).json()) as { status: string };
+      return workflow.status === "completed";
     });
+    const stats = (await (await fetch(`${base}/stats`)).json()) as { counts: Record<string, number> };
+    expect(stats.counts.completed).toBe(10);
     expect((await fetch(`${base}/jobs/999999`)).status).toBe(404);
 
     worker.kill("SIGTERM");

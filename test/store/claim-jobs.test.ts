@@ -151,11 +151,11 @@ describe("claimJobs", () => {
     const { store } = await setup();
     const explain = async (sql: string, args: Record<string, unknown>) =>
       (await store.db.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args: args as never })).rows.map((r) => String(r.detail));
-    expect(PAGE_SQL.size).toBe(12);
+    expect(PAGE_SQL.size).toBe(14);
     for (const [key, sql] of PAGE_SQL) {
       const [status] = key.split(":");
       const plan = await explain(sql, key.endsWith(":type") ? { type: "t", after: 0, limit: 10 } : { after: 0, limit: 10 });
-      expect(plan.join(), key).toMatch(/USING (COVERING )?INDEX spool_jobs_(due|ready|leases|finished)/);
+      expect(plan.join(), key).toMatch(/USING (COVERING )?INDEX spool_jobs_(blocked|due|ready|leases|finished)/);
       expect(plan.filter((d) => /^SCAN spool_jobs$/.test(d)), key).toEqual([]);
     }
     // finished jobs, the ones that pile up, page down their index without a sort

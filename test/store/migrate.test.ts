@@ -30,10 +30,10 @@ describe("migrate", () => {
   it("applies every migration once and does nothing the second time", async () => {
     const { url } = setup();
     const db = await open(url);
-    expect(await migrate(db, () => 1)).toEqual([...Array(LATEST_SCHEMA_VERSION)].map((_, i) => i + 1));
+    expect(await migrate(db, () => 1)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await migrate(db, () => 2)).toEqual([]);
     const ledger = await db.execute("SELECT version, applied_at FROM spool_migrations");
-    expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual([[1, 1], [2, 1], [3, 1], [4, 1]]);
+    expect(ledger.rows.map((r) => [Number(r.version), Number(r.applied_at)])).toEqual(MIGRATIONS.map((m) => [m.version, 1]));
   });
 
   it("keeps a completed attempt recorded before version 2 once, not twice", async () => {
@@ -48,7 +48,7 @@ describe("migrate", () => {
         VALUES (1, 't', 'default', 'null', 'completed', 0, 0, 2, 3, 0, 0, 10, 20, 'w', :history)`,
       args: { history },
     });
-    expect(await migrate(db, () => 2)).toEqual([2, 3, 4]);
+    expect(await migrate(db, () => 2)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
     const store = await Store.open({ url, connect }, systemClock);
     cleanups.unshift(() => store.close());
     expect((await store.getJob("1"))!.history.map((a) => [a.attempt, a.outcome])).toEqual([[1, "failed"], [2, "completed"]]);
@@ -66,12 +66,13 @@ describe("migrate", () => {
              (9, 'a', 'default', 'null', 'dead', 0, 0, 3, 3, 5, 5, 6, 7, 'tok', NULL, 'w', NULL, NULL, NULL, NULL, NULL)`);
     const objects = "SELECT type, name FROM sqlite_schema WHERE tbl_name = 'spool_jobs' AND name NOT LIKE 'sqlite_%' ORDER BY name";
     const before = { rows: (await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows, objects: (await db.execute(objects)).rows };
-    expect(await migrate(db, () => 3)).toEqual([3, 4]);
-    // version 4 adds a column (0 on every kept row) and redefines the ready index under its old name
+    expect(await migrate(db, () => 3)).toEqual(MIGRATIONS.slice(2).map((m) => m.version));
+    // version 4 adds a column (0 on every kept row) and redefines the ready index under its old name;
+    // later migrations add columns, indexes and triggers, and none of what was there is lost
     const after = (await db.execute("SELECT * FROM spool_jobs ORDER BY id")).rows;
     expect(after.map((row) => row.options_from_type)).toEqual([0, 0, 0]);
-    expect(after.map(({ options_from_type: _, ...rest }) => rest)).toEqual(before.rows.map((row) => ({ ...row })));
-    expect((await db.execute(objects)).rows).toEqual(before.objects);
+    expect(after.map((row, i) => Object.fromEntries(Object.keys(before.rows[i]!).map((k) => [k, row[k]])))).toEqual(before.rows);
+    expect((await db.execute(objects)).rows).toEqual(expect.arrayContaining(before.objects));
     const ready = await db.execute("SELECT sql FROM sqlite_schema WHERE name = 'spool_jobs_ready'");
     expect(String(ready.rows[0]!.sql)).toContain("(type, effective_priority DESC, run_at, id) WHERE status = 'pending'");
     // the rules hold as before
@@ -95,9 +96,9 @@ describe("migrate", () => {
     const dbs = await Promise.all([1, 2, 3, 4].map(() => open(url)));
     const results = await Promise.all(dbs.map((db) => migrate(db, () => 5)));
     // each migration is applied by exactly one of them
-    expect(results.flat().sort()).toEqual([...Array(LATEST_SCHEMA_VERSION)].map((_, i) => i + 1));
+    expect(results.flat().sort((a, b) => a - b)).toEqual(MIGRATIONS.map((m) => m.version));
     const ledger = await dbs[0]!.execute("SELECT count(*) AS n FROM spool_migrations");
-    expect(Number(ledger.rows[0]!.n)).toBe(LATEST_SCHEMA_VERSION);
+    expect(Number(ledger.rows[0]!.n)).toBe(MIGRATIONS.length);
   });
 
   it("is safe when several processes start on the same new file at once", async () => {
@@ -118,6 +119,29 @@ describe("migrate", () => {
     const jobs = await db.execute("SELECT count(*) AS n FROM spool_jobs");
     expect(Number(jobs.rows[0]!.n)).toBe(3);
     const ledger = await db.execute("SELECT count(*) AS n FROM spool_migrations");
-    expect(Number(ledger.rows[0]!.n)).toBe(LATEST_SCHEMA_VERSION);
+    expect(Number(ledger.rows[0]!.n)).toBe(MIGRATIONS.length);
+    expect(LATEST_SCHEMA_VERSION).toBe(MIGRATIONS.at(-1)!.version);
+  });
+
+  it("rebuilds the jobs table for workflows keeping every row, and every index and trigger whichever migration made it", async () => {
+    const { url } = setup();
+    const db = await open(url);
+    await db.execute("CREATE TABLE spool_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+    const upToWorkflows = MIGRATIONS.filter((m) => m.rebuildJobs === undefined && m.version < 5);
+    await db.batch([
+      ...upToWorkflows.flatMap((m) => m.statements),
+      ...upToWorkflows.map((m) => ({ sql: "INSERT INTO spool_migrations VALUES (?, ?, 1)", args: [m.version, m.name] })),
+    ]);
+    // an index of another migration, which the rebuild cannot know by name
+    await db.execute("CREATE INDEX spool_jobs_other ON spool_jobs (queue, id) WHERE status = 'pending'");
+    await db.execute(`INSERT INTO spool_jobs (id, type, queue, payload, status, priority, effective_priority, max_attempts, run_at, created_at)
+      VALUES (3, 'a', 'default', '{"n":1}', 'pending', 0, 0, 3, 5, 5)`);
+    const objects = "SELECT type, name, sql FROM sqlite_schema WHERE tbl_name = 'spool_jobs' AND type <> 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+    const before = (await db.execute(objects)).rows;
+    expect(await migrate(db, () => 6)).toEqual(MIGRATIONS.filter((m) => !upToWorkflows.includes(m)).map((m) => m.version));
+    expect((await db.execute(objects)).rows).toEqual(expect.arrayContaining(before));
+    expect((await db.execute("SELECT id, payload, status FROM spool_jobs")).rows).toEqual([{ id: 3, payload: '{"n":1}', status: "pending" }]);
+    await db.execute("UPDATE spool_jobs SET status = 'blocked' WHERE id = 3");
+    await expect(db.execute("UPDATE spool_jobs SET status = 'waiting' WHERE id = 3")).rejects.toThrow(/CHECK constraint failed/);
   });
 });

@@ -30,7 +30,7 @@ describe("listQueues", () => {
     await spool.pauseQueue("idle");
     now += 2_000;
 
-    const zero = { scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
+    const zero = { blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 0, dead: 0, cancelled: 0 };
     expect(await spool.listQueues()).toEqual([
       { name: "default", paused: false, counts: { ...zero, dead: 1 }, oldestPendingAgeMs: null },
       { name: "idle", paused: true, counts: zero, oldestPendingAgeMs: null },

@@ -8,7 +8,7 @@ export function jobRow(changes: Partial<NewJobRow> = {}): NewJobRow {
   return {
     type: "t", queue: "default", payload: "{}", status: "pending", priority: 0, maxAttempts: 3, runAt: 1000, createdAt: 1000,
     timeoutMs: null, backoff: null, idempotencyKey: null, idempotencyWindowMs: 60_000, workflowId: null, parentId: null,
-    scheduleName: null, scheduledFor: null, ...changes,
+    scheduleName: null, scheduledFor: null, after: null, optional: false, onDependencyFailure: null, stage: null, ...changes,
   };
 }
 
