@@ -8,7 +8,7 @@ import { loadConfig } from "./config.ts";
 import { SpoolError } from "./core/errors.ts";
 import { createJsonLogger } from "./core/logger.ts";
 import type { WorkerDefinition } from "./define-worker.ts";
-import exampleJobs from "./example/jobs.ts";
+import exampleJobs from "./examples/orders/jobs.ts";
 import { ensureDatabaseFolder, moduleUrl } from "./runtime/files.ts";
 import { currentDirectory, exitProcess, hostName, onShutdownSignal, processId, readEnvironment, runtimeName } from "./runtime/host.ts";
 import { serve } from "./serve.ts";
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     for (const [name, { cron, ...options }] of Object.entries(definition.schedules ?? {})) {
       await spool.schedule(name, cron, options);
     }
+    await definition.setup?.(spool);
     // start first: it refuses a damaged database file before any port opens
     const runtime = await spool.start({ concurrency: config.concurrency, queues: config.queues });
     const server = await serve(spool, {
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
       runtime: runtimeName,
       database: config.databaseUrl,
       url: server.url,
-      jobsModule: config.jobsModule ?? "bundled example",
+      jobsModule: config.jobsModule ?? "bundled order pipeline",
     });
     let shuttingDown = false;
     onShutdownSignal(async (signal) => {
