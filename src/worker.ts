@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       maxJsonDepth: config.maxJsonDepth,
       workerId: `${hostName()}:${processId()}`,
     });
+    // #region host_jobs_module
     for (const [type, { handler, ...options }] of Object.entries(definition.jobs)) {
       spool.define(type, handler, options);
     }
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     await definition.setup?.(spool);
     // start first: it refuses a damaged database file before any port opens
     const runtime = await spool.start({ concurrency: config.concurrency, queues: config.queues });
+    // #endregion host_jobs_module
     const server = await serve(spool, {
       port: config.port,
       hostname: config.hostname,

@@ -20,7 +20,10 @@ afterEach(async () => {
 
 /** "now" is whatever the test says; sleeps stay short and real, so the worker keeps polling. */
 class FakeClock implements Clock {
-  constructor(public t: number) {}
+  t: number;
+  constructor(t: number) {
+    this.t = t;
+  }
   now(): number {
     return this.t;
   }

@@ -81,7 +81,9 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
     if (!services) throw new Error("the order pipeline is not set up: call its setup(spool) before running its jobs or routes");
     return services;
   };
+  // #region priority
   const priorityOf = (order: Order) => (order.express ? PRIORITY.HIGH : PRIORITY.NORMAL);
+  // #endregion priority
   const loadOrder = async (orderId: string): Promise<Order> => {
     const order = await app().orders.get(orderId);
     if (!order) throw new PermanentError(`order ${orderId} does not exist`);
@@ -216,15 +218,18 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
     const { order, created } = await app().orders.place(parsed, amountCents);
     // The same clientOrderId starts the same workflow: a double submit finds
     // the first one's job through the idempotency key, and nothing is charged twice.
+    // #region start_workflow
     const { workflowId } = await spool.startWorkflow("process_order", { orderId: order.id }, {
       idempotencyKey: parsed.clientOrderId,
       priority: priorityOf(order),
     });
+    // #endregion start_workflow
     await app().orders.setWorkflow(order.id, workflowId);
     return Response.json({ ...publicOrder({ ...order, workflowId }), deduplicated: !created }, { status: created ? 202 : 200 });
   };
   // #endregion place_order
 
+  // #region show_order
   const showOrder: Route = async (request, spool) => {
     const match = /^\/orders\/([^/]+)$/.exec(new URL(request.url).pathname);
     if (!match || request.method !== "GET") return undefined;
@@ -245,6 +250,7 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
       },
     });
   };
+  // #endregion show_order
 
   async function stats() {
     const { orders, payments, warehouse, mailer } = app();
@@ -257,8 +263,8 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
   }
 
   const definition = defineWorker({
-    // #region job_types
     jobs: {
+      // #region payment_options
       process_order: {
         handler: processOrder,
         concurrency: options.paymentConcurrency ?? 4, // the payment provider allows 4 calls at once
@@ -266,18 +272,20 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
         backoff: { type: "exponential", baseMs: options.paymentRetryMs ?? 200 },
         timeoutMs: 10_000,
       },
+      // #endregion payment_options
+      // #region email_options
       send_order_confirmation: {
         handler: sendOrderConfirmation,
         rateLimit: { limit: options.emailsPerSecond ?? 20, intervalMs: 1000 }, // the mail provider's quota
         maxAttempts: 3,
       },
+      // #endregion email_options
       generate_invoice: { handler: generateInvoice },
       sync_inventory: { handler: syncInventory },
       notify_warehouse: { handler: notifyWarehouse },
       cancel_unpaid_orders: { handler: cancelUnpaidOrders, maxAttempts: 1 },
       report_orders: { handler: reportOrders },
     },
-    // #endregion job_types
     // #region schedules
     schedules: {
       // every minute: orders placed over 30 minutes ago and still unpaid are cancelled
@@ -287,6 +295,7 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
     },
     // #endregion schedules
     routes: [placeOrder, showOrder],
+    // #region setup
     async setup(spool: Spool) {
       const now = () => spool.clock.now();
       const ready: OrderServices = {
@@ -300,6 +309,7 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
       for (const service of [ready.orders, ready.payments, ready.inventory, ready.warehouse]) await service.migrate();
       services = ready;
     },
+    // #endregion setup
   });
   return { ...definition, services: app };
 }
