@@ -120,6 +120,10 @@ function startWorker(runtime, databaseUrl) {
     setTimeout(() => reject(new Error(`the worker was not ready after 60 s:\n${log.slice(-4000)}`)), 60_000).unref?.();
   });
   const exited = new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal)));
+  // however this script ends, it does not leave its worker behind
+  process.on("exit", () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
   return { child, ready, exited, log: () => log };
 }
 
@@ -168,6 +172,18 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+// With a handful of orders the queue never backs up, and which order wins is noise.
+const EXPRESS_CHECK_MIN = 5;
+
+function expressCheck(good, expressMean, standardMean) {
+  const name = "express orders were notified sooner on average";
+  const express = good.filter((o) => o.express).length;
+  if (express < EXPRESS_CHECK_MIN || good.length - express < EXPRESS_CHECK_MIN) {
+    return { name, ok: true, skipped: true, detail: `not measured: needs ${EXPRESS_CHECK_MIN} express and ${EXPRESS_CHECK_MIN} other good orders (try --orders 100)` };
+  }
+  return { name, ok: expressMean < standardMean, detail: `express ${expressMean} ms, others ${standardMean} ms on average` };
+}
+
 const mean = (xs) => (xs.length === 0 ? null : Math.round(xs.reduce((a, b) => a + b, 0) / xs.length));
 
 function progressReporter(total, tty) {
@@ -179,7 +195,9 @@ function progressReporter(total, tty) {
       if (tty) {
         const width = 30;
         const filled = Math.round((finished / total) * width);
-        process.stdout.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${finished}/${total} orders finished (${parts})   `);
+        const bar = `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${finished}/${total} orders finished (${parts})   `;
+        if (bar !== lastLine) process.stdout.write(bar);
+        lastLine = bar;
         return;
       }
       const line = `progress: ${finished}/${total} orders finished (${parts})`;
@@ -315,11 +333,7 @@ async function run(options, runtime, base, worker, dir, stop, say, started) {
       ok: doubleSubmits.every((d) => d.sameOrder && d.deduplicated === 1),
       detail: `${doubleSubmits.filter((d) => d.sameOrder && d.deduplicated === 1).length}/${doubleSubmits.length}`,
     },
-    {
-      name: "express orders were notified sooner on average",
-      ok: expressMean !== null && standardMean !== null && expressMean < standardMean,
-      detail: `express ${expressMean ?? "-"} ms, others ${standardMean ?? "-"} ms on average`,
-    },
+    expressCheck(good, expressMean, standardMean),
   ];
   const summary = {
     ok: checks.every((c) => c.ok),
@@ -350,13 +364,17 @@ async function run(options, runtime, base, worker, dir, stop, say, started) {
   say(`order -> warehouse: p50 ${summary.orderToWarehouseMs.p50} ms, p99 ${summary.orderToWarehouseMs.p99} ms`);
   say("");
   say("checks:");
-  for (const c of checks) say(`  ${c.ok ? "PASS" : "FAIL"}  ${pad(c.name, 72)} ${c.detail}`);
+  for (const c of checks) say(`  ${c.skipped ? "SKIP" : c.ok ? "PASS" : "FAIL"}  ${pad(c.name, 72)} ${c.detail}`);
   say(summary.ok ? "all checks passed" : "some checks FAILED");
   if (!summary.ok) say(`worker log (last lines):\n${worker.log().split("\n").slice(-20).join("\n")}`);
 
   if (options.keep) {
     say("");
-    say(`the worker keeps running: API and dashboard at ${base}/ (try ${base}/orders/${all[0].answer.id}); Ctrl-C stops it and deletes ${dir}`);
+    const home = await fetch(`${base}/`).catch(() => null);
+    const dashboard = home?.ok && (home.headers.get("content-type") ?? "").includes("text/html");
+    await home?.body?.cancel();
+    say(`the worker keeps running at ${base}/${dashboard ? " (the dashboard is there)" : ""}: try ${base}/orders/${all[0].answer.id}, ${base}/stats, ${base}/workflows`);
+    say(`Ctrl-C stops it and deletes ${dir}`);
     if (options.json) console.log(JSON.stringify(summary));
     await new Promise((r) => {
       process.once("SIGINT", r);
