@@ -220,6 +220,30 @@ describe("POST /orders", () => {
   });
 });
 
+describe("the limits", () => {
+  it("charges at most 4 orders at once, however many slots the worker has", async () => {
+    const { call, order, spool, finished, services } = await pipelineSystem({ paymentLatencyMs: 40 });
+    const placed = [];
+    for (let i = 0; i < 12; i++) placed.push(await call("POST", "/orders", order(`C-${i}`)));
+    await spool.start({ concurrency: 12, minPollMs: 5, maxPollMs: 20 });
+    for (const p of placed) expect((await finished(p.body.id)).status).toBe("ready_to_ship");
+    expect(services.payments.maxInFlight).toBe(4);
+  });
+
+  it("starts at most 20 confirmation emails in any second", async () => {
+    const { call, order, start, finished, services, spool } = await pipelineSystem();
+    const placed = [];
+    for (let i = 0; i < 26; i++) placed.push(await call("POST", "/orders", order(`R-${i}`)));
+    await start();
+    for (const p of placed) expect((await finished(p.body.id)).status).toBe("ready_to_ship");
+    expect(services.mailer.sent).toHaveLength(26);
+    const { jobs } = await spool.listJobs({ status: "completed", type: "send_order_confirmation", limit: 100 });
+    const times = jobs.map((j) => j.startedAt!).sort((a, b) => a - b);
+    expect(times).toHaveLength(26);
+    for (let i = 20; i < times.length; i++) expect(times[i]! - times[i - 20]!).toBeGreaterThanOrEqual(1000);
+  });
+});
+
 describe("the schedules", () => {
   it("cancels an order still unpaid 30 minutes after it was placed, with its workflow, and leaves younger ones", async () => {
     const t0 = Date.UTC(2026, 0, 5, 9, 0, 0);

@@ -81,6 +81,11 @@ describe("the inventory", () => {
     // a reserve that fits still goes through
     expect(await inventory.reserve("o3", [{ sku: "tshirt", qty: 3 }])).toEqual({ reserved: 3 });
     expect(await inventory.stock("tshirt")).toBe(0);
+    // after a restock, the refused order is checked again and goes through, once
+    await inventory.setStock("tshirt", 10);
+    expect(await inventory.reserve("o1", order)).toEqual({ reserved: 5 });
+    expect(await inventory.reserve("o1", order)).toEqual({ reserved: 5 });
+    expect(await inventory.stock("tshirt")).toBe(6);
   });
 
   it("keeps stock a restarted process already changed when it migrates again", async () => {

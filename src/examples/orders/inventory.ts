@@ -1,8 +1,8 @@
 /**
  * A simulated stock keeper: the catalogue (prices) and stock of each SKU in
  * a table, and `reserve`, which takes an order's items out of stock all at
- * once or not at all. Reserving the same order again changes nothing, so a
- * retried step cannot take stock twice. Too little stock of any item is
+ * once or not at all. Reserving the same order again once it succeeded
+ * changes nothing, so a retried step cannot take stock twice. Too little stock of any item is
  * `OutOfStock`: a permanent failure, as waiting does not bring stock back.
  */
 import type { SqlExecutor } from "../../store/app-sql.ts";
@@ -79,15 +79,18 @@ export class Inventory {
 
   /**
    * Takes `items` (distinct SKUs) out of stock for `orderId`, all or none, in
-   * one transaction. Idempotent per order: a second call answers as the
-   * first did. Throws OutOfStock naming the SKUs short of stock.
+   * one transaction. Idempotent per order: once reserved, a second call
+   * answers as the first did and takes nothing; a refused order is checked
+   * again. Throws OutOfStock naming the SKUs short of stock.
    */
   async reserve(orderId: string, items: readonly OrderItem[]): Promise<{ reserved: number }> {
     const args = { order: orderId, items: JSON.stringify(items) };
-    // The first call for an order decides, inside the transaction, which
-    // items are short and only when none is takes the stock; later calls
-    // find the decision (applied) and change nothing.
-    const [, , , decided] = await this.#sql.batch([
+    // The call decides, inside the transaction, which items are short and
+    // only when none is takes the stock; after a reservation, later calls
+    // find it applied and change nothing.
+    const [, , , , decided] = await this.#sql.batch([
+      // a refusal is not kept: run again after a restock, the order is decided anew
+      { sql: "DELETE FROM stock_reservations WHERE order_id = :order AND short <> '[]'", args: { order: orderId } },
       {
         sql: `INSERT INTO stock_reservations (order_id, items, short, applied)
               SELECT :order, :items, (

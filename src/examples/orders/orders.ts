@@ -7,7 +7,7 @@
  *
  *   received -> paid -> invoiced -> ready_to_ship
  *   received -> payment_declined | cancelled (unpaid too long)
- *   received | paid | invoiced -> failed
+ *   received | paid | invoiced -> failed -> paid (the payment step run again)
  */
 import type { SqlExecutor } from "../../store/app-sql.ts";
 import type { OrderItem } from "./inventory.ts";
@@ -22,7 +22,8 @@ export const FINAL_ORDER_STATUSES: readonly OrderStatus[] = ["ready_to_ship", "p
 
 /** From which statuses each status may be reached. */
 const FROM: Record<Exclude<OrderStatus, "received">, readonly OrderStatus[]> = {
-  paid: ["received"],
+  // from failed: a payment step run again by hand after its retries ran out
+  paid: ["received", "failed"],
   invoiced: ["paid"],
   ready_to_ship: ["invoiced"],
   payment_declined: ["received"],

@@ -35,13 +35,27 @@ export interface Charge {
 /** How many times a `flaky_` token fails before it is charged. */
 export const FLAKY_FAILURES = 2;
 
+export interface PaymentsOptions {
+  /** How long a charge takes, in ms. Default 0. */
+  latencyMs?: number;
+  /** Waits `ms` (the Spool's clock, in the pipeline). Default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
 export class Payments {
+  /** Charges in progress in this process now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   readonly #sql: SqlExecutor;
   readonly #now: () => number;
+  readonly #latencyMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
 
-  constructor(sql: SqlExecutor, now: () => number) {
+  constructor(sql: SqlExecutor, now: () => number, options: PaymentsOptions = {}) {
     this.#sql = sql;
     this.#now = now;
+    this.#latencyMs = options.latencyMs ?? 0;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** Creates the provider's tables; safe to run again and from several processes. */
@@ -63,6 +77,16 @@ export class Payments {
    * the first two uses of a `flaky_` token. Not idempotent: two calls, two charges.
    */
   async charge(input: { orderId: string; token: string; amountCents: number }): Promise<Charge> {
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      if (this.#latencyMs > 0) await this.#sleep(this.#latencyMs);
+      return await this.#charge(input);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async #charge(input: { orderId: string; token: string; amountCents: number }): Promise<Charge> {
     const [attempt] = (
       await this.#sql.execute(
         `INSERT INTO payment_attempts (token, attempts) VALUES (?, 1)

@@ -39,6 +39,8 @@ export interface OrderPipelineOptions {
   unpaidAfterMs?: number;
   /** First retry delay of a failed payment; doubles each time. Default 200 ms. */
   paymentRetryMs?: number;
+  /** How long the simulated payment provider takes per charge. Default 0. */
+  paymentLatencyMs?: number;
 }
 
 /** The services a pipeline's steps use, once `setup` has run. */
@@ -301,7 +303,7 @@ export function createOrderPipeline(options: OrderPipelineOptions = {}): OrderPi
       const ready: OrderServices = {
         spool,
         orders: new Orders(spool.sql, now),
-        payments: new Payments(spool.sql, now),
+        payments: new Payments(spool.sql, now, { latencyMs: options.paymentLatencyMs, sleep: (ms) => spool.clock.sleep(ms) }),
         inventory: new Inventory(spool.sql),
         warehouse: new Warehouse(spool.sql),
         mailer: new Mailer({ failureRate: mailFailureRate, random: options.random, now }),
