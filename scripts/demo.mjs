@@ -12,6 +12,7 @@
 // --keep      leave the worker running afterwards and print its URL; Ctrl-C ends it
 // --json      also print the summary as one JSON object, the last line on stdout
 // --runtime   node | bun | deno: run the worker on that runtime instead
+// --mail-failure-rate R   share of confirmation emails the simulated mailer fails (0..1, default 0.05)
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,12 +26,16 @@ const TIME_LIMIT_MS = 120_000;
 const SUBMITTING_AT_ONCE = 8;
 
 function parseArgs(argv) {
-  const options = { orders: 200, keep: false, json: false, runtime: null };
+  const options = { orders: 200, keep: false, json: false, runtime: null, mailFailureRate: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--keep") options.keep = true;
     else if (arg === "--json") options.json = true;
-    else if (arg === "--orders" || arg === "--runtime") {
+    else if (arg === "--mail-failure-rate") {
+      const value = argv[++i];
+      options.mailFailureRate = Number(value);
+      if (value === undefined || !(options.mailFailureRate >= 0 && options.mailFailureRate <= 1)) fail(`--mail-failure-rate must be a number from 0 to 1, got ${value}`);
+    } else if (arg === "--orders" || arg === "--runtime") {
       const value = argv[++i];
       if (value === undefined) fail(`${arg} needs a value`);
       if (arg === "--orders") {
@@ -40,7 +45,7 @@ function parseArgs(argv) {
         if (!["node", "bun", "deno"].includes(value)) fail(`--runtime must be node, bun or deno, got ${value}`);
         options.runtime = value;
       }
-    } else fail(`unknown argument ${arg} (try --orders N, --keep, --json, --runtime node|bun|deno)`);
+    } else fail(`unknown argument ${arg} (try --orders N, --keep, --json, --runtime node|bun|deno, --mail-failure-rate R)`);
   }
   return options;
 }
@@ -88,11 +93,15 @@ function buildIfStale(say) {
 }
 
 /** Starts the worker and resolves with its URL once it logs that it is ready. */
-function startWorker(runtime, databaseUrl) {
+function startWorker(runtime, databaseUrl, mailFailureRate) {
   const [command, args] = workerCommand(runtime);
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, SPOOL_DATABASE_URL: databaseUrl, SPOOL_PORT: "0", SPOOL_HOSTNAME: "127.0.0.1", SPOOL_LOG_LEVEL: "info", NO_COLOR: "1" },
+    env: {
+      // the worker hosts the bundled pipeline, open on loopback, whatever SPOOL_* this shell has set
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("SPOOL_"))),
+      ...(mailFailureRate === null ? {} : { SPOOL_EXAMPLE_MAIL_FAILURE_RATE: String(mailFailureRate) }),
+      SPOOL_DATABASE_URL: databaseUrl, SPOOL_PORT: "0", SPOOL_HOSTNAME: "127.0.0.1", SPOOL_LOG_LEVEL: "info", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
@@ -224,7 +233,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "spool-demo-"));
   const databaseUrl = `file:${join(dir, "spool.db")}`;
   say(`starting a worker on ${runtime} with a fresh database in ${dir}`);
-  const worker = startWorker(runtime, databaseUrl);
+  const worker = startWorker(runtime, databaseUrl, options.mailFailureRate);
   const stop = async () => {
     worker.child.kill("SIGTERM");
     await worker.exited;
