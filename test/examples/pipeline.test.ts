@@ -10,7 +10,6 @@ import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { PRIORITY } from "../../src/core/options.ts";
 import { type OrderPipelineOptions, createOrderPipeline } from "../../src/examples/orders/pipeline.ts";
 import { createHandler } from "../../src/http/handler.ts";
-import type { Spool } from "../../src/spool.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../../src/core/errors.ts";
-import { createSpool } from "../../src/spool.ts";
+import { createSpool } from "../../src/index.ts";
 import { openSpool, tempDatabase } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
