@@ -2,7 +2,7 @@
 // file is a marker comment naming a region of a source file, followed by a
 // fenced block holding that region's text:
 //
-//   <!-- snippet: src/examples/orders/pipeline.ts#process_order -->
+//   <!-- snippet: src/example/orders/pipeline.ts#process_order -->
 //   ```ts
 //   ...the lines between `// #region process_order` and `// #endregion process_order`...
 //   ```

@@ -12,7 +12,7 @@
  * State lives in two tables of the Spool's database, so every worker process
  * sees the same charges.
  */
-import type { SqlExecutor } from "../../store/app-sql.ts";
+import type { SqlExecutor } from "../../index.ts";
 
 /** The card was declined; trying again will not help. */
 export class PaymentDeclined extends Error {

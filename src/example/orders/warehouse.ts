@@ -3,7 +3,7 @@
  * webhook it would take the same order twice; the table keeps every
  * notification, so notifying twice is countable (`duplicates`).
  */
-import type { SqlExecutor } from "../../store/app-sql.ts";
+import type { SqlExecutor } from "../../index.ts";
 
 export class Warehouse {
   readonly #sql: SqlExecutor;

@@ -5,7 +5,7 @@
  * changes nothing, so a retried step cannot take stock twice. Too little stock of any item is
  * `OutOfStock`: a permanent failure, as waiting does not bring stock back.
  */
-import type { SqlExecutor } from "../../store/app-sql.ts";
+import type { SqlExecutor } from "../../index.ts";
 
 export class OutOfStock extends Error {
   override name = "OutOfStock";

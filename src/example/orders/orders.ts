@@ -9,7 +9,7 @@
  *   received -> payment_declined | cancelled (unpaid too long)
  *   received | paid | invoiced -> failed -> paid (the payment step run again)
  */
-import type { SqlExecutor } from "../../store/app-sql.ts";
+import type { SqlExecutor } from "../../index.ts";
 import type { OrderItem } from "./inventory.ts";
 import type { OrderRequest } from "./order-request.ts";
 

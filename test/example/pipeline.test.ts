@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { PRIORITY } from "../../src/core/options.ts";
-import { type OrderPipelineOptions, createOrderPipeline } from "../../src/examples/orders/pipeline.ts";
+import { type OrderPipelineOptions, createOrderPipeline } from "../../src/example/orders/pipeline.ts";
 import { createHandler } from "../../src/http/handler.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 

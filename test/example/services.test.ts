@@ -5,10 +5,10 @@
  * notification; the mailer fails at its set rate.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { CATALOGUE, Inventory, OutOfStock } from "../../src/examples/orders/inventory.ts";
-import { MailFailed, Mailer } from "../../src/examples/orders/mailer.ts";
-import { FLAKY_FAILURES, PaymentDeclined, PaymentUnavailable, Payments } from "../../src/examples/orders/payments.ts";
-import { Warehouse } from "../../src/examples/orders/warehouse.ts";
+import { CATALOGUE, Inventory, OutOfStock } from "../../src/example/orders/inventory.ts";
+import { MailFailed, Mailer } from "../../src/example/orders/mailer.ts";
+import { FLAKY_FAILURES, PaymentDeclined, PaymentUnavailable, Payments } from "../../src/example/orders/payments.ts";
+import { Warehouse } from "../../src/example/orders/warehouse.ts";
 import { openSpool } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
