@@ -6,7 +6,7 @@
 // The matrix: each layer and the layers it may import. Type-only imports
 // (`import type`, `export type`) erase at build time, so a few layers may name
 // a higher layer's types without depending on its code: http reads the
-// facade's types, define-worker names a route's type.
+// facade's types, define-worker names a route's type and the facade's.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -30,8 +30,9 @@ export const LAYER_RULES = {
   platform: { values: ["core", "store", "runtime", "platform"] },
   // SPOOL_* environment -> validated options, using http's own checks of hosts and origins
   config: { values: ["core", "http", "config"] },
-  // the jobs-module helper: core's definitions, a route's type
-  "define-worker": { values: ["core"], types: ["http"] },
+  // the jobs-module helper: core's definitions, a route's type, and the
+  // Spool's type for a module's setup(spool)
+  "define-worker": { values: ["core"], types: ["http", "spool"] },
   // the library face: public operations over store and services; it does not
   // serve, and reaches the runtime only through the platform its entry injects
   spool: { values: ["core", "store", "services", "platform", "spool"] },

@@ -33,6 +33,7 @@ import {
   type WorkflowStatus,
 } from "./store/store.ts";
 import { WORKFLOW_STATUSES, isWorkflowStatus } from "./core/workflow-status.ts";
+import { type SqlExecutor, appSql } from "./store/app-sql.ts";
 
 export interface SpoolOptions {
   /** `file:./data/spool.db` (embedded), `:memory:`, or a `libsql://`/`http(s)://` server URL. */
@@ -188,6 +189,16 @@ export interface PurgeOptions {
 export class Spool {
   readonly workerId: string;
   readonly store: Store;
+  /**
+   * Your own SQL on this Spool's database, for a jobs module that keeps its
+   * own tables beside the queue (the bundled order pipeline keeps its orders
+   * there). `execute(sql, args?)` runs one statement, `batch([{ sql, args }])`
+   * runs several in one write transaction. It shares the Spool's connection:
+   * WAL on a file, the wait for another process's lock, storage errors as
+   * SpoolError codes. A statement naming one of Spool's own `spool_` tables
+   * is refused with INVALID_OPTIONS; SQL errors reject as libSQL reports them.
+   */
+  readonly sql: SqlExecutor;
   readonly types = new JobTypes();
   readonly clock: Clock;
   readonly logger: Logger;
@@ -203,6 +214,7 @@ export class Spool {
 
   constructor(store: Store, options: SpoolOptions) {
     this.store = store;
+    this.sql = appSql(store.db);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;

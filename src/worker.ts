@@ -8,7 +8,7 @@ import { loadConfig } from "./config.ts";
 import { SpoolError } from "./core/errors.ts";
 import { createJsonLogger } from "./core/logger.ts";
 import type { WorkerDefinition } from "./define-worker.ts";
-import exampleJobs from "./example/jobs.ts";
+import { createOrderPipeline } from "./example/orders/pipeline.ts";
 import { ensureDatabaseFolder, moduleUrl } from "./runtime/files.ts";
 import { currentDirectory, exitProcess, hostName, onShutdownSignal, processId, readEnvironment, runtimeName } from "./runtime/host.ts";
 import { serve } from "./serve.ts";
@@ -16,8 +16,19 @@ import { createSpool } from "./create-spool.ts";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-async function loadJobsModule(path: string | undefined): Promise<WorkerDefinition> {
-  if (path === undefined) return exampleJobs;
+const MAIL_FAILURE_RATE = "SPOOL_EXAMPLE_MAIL_FAILURE_RATE";
+
+/** The bundled order pipeline, with the one setting it takes from the environment. */
+function bundledPipeline(env: Record<string, string | undefined>): WorkerDefinition {
+  const raw = env[MAIL_FAILURE_RATE];
+  if (raw === undefined || raw.trim() === "") return createOrderPipeline();
+  const rate = Number(raw);
+  if (!(rate >= 0 && rate <= 1)) throw new SpoolError("INVALID_CONFIG", `${MAIL_FAILURE_RATE} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
+  return createOrderPipeline({ mailFailureRate: rate });
+}
+
+async function loadJobsModule(path: string | undefined, env: Record<string, string | undefined>): Promise<WorkerDefinition> {
+  if (path === undefined) return bundledPipeline(env);
   let loaded: { default?: unknown };
   try {
     loaded = await import(moduleUrl(path, currentDirectory()));
@@ -33,16 +44,17 @@ async function loadJobsModule(path: string | undefined): Promise<WorkerDefinitio
 
 async function main(): Promise<void> {
   const logger0 = createJsonLogger("info");
+  const env = readEnvironment();
   let config;
   try {
-    config = loadConfig(readEnvironment());
+    config = loadConfig(env);
   } catch (error) {
     logger0.error((error as Error).message, { code: (error as SpoolError).code });
     exitProcess(1);
   }
   const logger = createJsonLogger(config.logLevel);
   try {
-    const definition = await loadJobsModule(config.jobsModule);
+    const definition = await loadJobsModule(config.jobsModule, env);
     await ensureDatabaseFolder(config.databaseUrl);
     const spool = await createSpool({
       url: config.databaseUrl,
@@ -52,14 +64,17 @@ async function main(): Promise<void> {
       maxJsonDepth: config.maxJsonDepth,
       workerId: `${hostName()}:${processId()}`,
     });
+    // #region host_jobs_module
     for (const [type, { handler, ...options }] of Object.entries(definition.jobs)) {
       spool.define(type, handler, options);
     }
     for (const [name, { cron, ...options }] of Object.entries(definition.schedules ?? {})) {
       await spool.schedule(name, cron, options);
     }
+    await definition.setup?.(spool);
     // start first: it refuses a damaged database file before any port opens
     const runtime = await spool.start({ concurrency: config.concurrency, queues: config.queues });
+    // #endregion host_jobs_module
     const server = await serve(spool, {
       port: config.port,
       hostname: config.hostname,
@@ -79,7 +94,7 @@ async function main(): Promise<void> {
       runtime: runtimeName,
       database: config.databaseUrl,
       url: server.url,
-      jobsModule: config.jobsModule ?? "bundled example",
+      jobsModule: config.jobsModule ?? "bundled order pipeline",
     });
     let shuttingDown = false;
     onShutdownSignal(async (signal) => {

@@ -87,8 +87,8 @@ describe(`the worker's HTTP guards (${runtime})`, () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await fetch(`${base}/stats`)).status).toBe(401);
     expect((await fetch(`${base}/stats`, { headers: { authorization: `Bearer ${READ}` } })).status).toBe(200);
-    const order = { method: "POST", body: JSON.stringify({ orderId: "A-1", amountCents: 1999, email: "a@example.com" }) };
-    // the bundled example's own POST /orders sits behind the same guard
+    const order = { method: "POST", body: JSON.stringify({ clientOrderId: "A-1", items: [{ sku: "mug", qty: 1 }], paymentToken: "tok_visa", email: "a@example.com" }) };
+    // the bundled order pipeline's own POST /orders sits behind the same guard
     expect((await fetch(`${base}/orders`, { ...order, headers: { "content-type": "application/json" } })).status).toBe(401);
     expect((await fetch(`${base}/orders`, { ...order, headers: { "content-type": "application/json", authorization: `Bearer ${READ}` } })).status).toBe(403);
     expect((await fetch(`${base}/orders`, { ...order, headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN}` } })).status).toBe(202);

@@ -4,7 +4,7 @@
  * results, a failed payment, a failed email and an optional step that dies.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import example from "../../src/example/jobs.ts";
+import example from "../fixtures/order-workflow.ts";
 import { PermanentError } from "../../src/index.ts";
 import { byType, defineAll, workflowSystem } from "./support.ts";
 
