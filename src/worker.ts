@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       logger,
       leaseMs: config.leaseMs,
       maxJsonDepth: config.maxJsonDepth,
+      retentionMs: config.retentionMs,
       workerId: `${hostName()}:${processId()}`,
     });
     for (const [type, { handler, ...options }] of Object.entries(definition.jobs)) {
