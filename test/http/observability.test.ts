@@ -63,7 +63,7 @@ describe("GET /metrics", () => {
     });
     spool.define("bad", () => {
       throw new Error("no");
-    }, { maxAttempts: 2, backoff: { type: "fixed", delayMs: 1 } });
+    }, { maxAttempts: 2, backoff: { type: "fixed", baseMs: 1, jitter: false } });
     const dead = deferred();
     spool.on("dead", () => dead.resolve());
     await spool.enqueueMany(Array.from({ length: 5 }, () => ({ type: "ok", payload: {}, options: { queue: "mail" } })));

@@ -55,7 +55,7 @@ describe("events", () => {
     spool.on("dead", ({ job }) => dead.resolve(job.status));
     spool.define("flaky", () => {
       throw new Error("boom");
-    }, { maxAttempts: 2, backoff: { type: "fixed", delayMs: 1 } });
+    }, { maxAttempts: 2, backoff: { type: "fixed", baseMs: 1, jitter: false } });
     const { id } = await spool.enqueue("flaky", {});
     await run(spool);
     expect(await dead.promise).toBe("dead");
@@ -94,7 +94,7 @@ describe("events", () => {
     const { spool, log } = await setup();
     const { id } = await spool.enqueue("held", {}, { maxAttempts: 1 });
     const now = Date.now();
-    const [claimed] = await spool.store.claimJobs({ limit: 1, queues: null, workerId: "gone", token: newLeaseToken(), now, leaseMs: 100 });
+    const [claimed] = await spool.store.claimJobs({ limit: 1, types: new Map([["held", {}]]), queues: null, workerId: "gone", token: newLeaseToken(), now, leaseMs: 100 });
     expect(claimed!.id).toBe(id);
     const logger = createJsonLogger("silent");
     const completer = new Completer({ store: spool.store, clock: systemClock, logger });

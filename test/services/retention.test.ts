@@ -9,7 +9,8 @@ import { PermanentError } from "../../src/core/errors.ts";
 import { createJsonLogger } from "../../src/core/logger.ts";
 import { Completer } from "../../src/services/completer.ts";
 import { DEFAULT_RETENTION_MS, Reaper } from "../../src/services/reaper.ts";
-import { type Spool, createSpool } from "../../src/spool.ts";
+import { createSpool } from "../../src/index.ts";
+import type { Spool } from "../../src/spool.ts";
 import { deferred, tempDatabase } from "../support/system.ts";
 
 const cleanups: Array<() => unknown> = [];
