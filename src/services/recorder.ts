@@ -33,16 +33,22 @@ export const STATS_KEPT_MS = 2 * 60 * 60 * 1000;
 export const WORKERS_KEPT_MS = 24 * 60 * 60 * 1000;
 
 const MINUTE_MS = 60_000;
+
+interface MinuteOfType {
+  completed: number;
+  failed: number;
+  dead: number;
+  run: Map<number, number>;
+  wait: Map<number, number>;
+}
 const minuteOf = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 
 export class Recorder {
   readonly #options: RecorderOptions;
   readonly #loop: ServiceLoop;
   readonly #startedAt: number;
-  /** "minute\0type" -> [completed, failed, dead] */
-  #minutes = new Map<string, [number, number, number]>();
-  /** "minute\0type\0kind\0bucket" -> n */
-  #latency = new Map<string, number>();
+  /** minute -> type -> what was counted; nested maps, so no key string is built per job */
+  #minutes = new Map<number, Map<string, MinuteOfType>>();
   #lastWrite = -Infinity;
 
   constructor(options: RecorderOptions) {
@@ -60,16 +66,26 @@ export class Recorder {
     events.on("dead", ({ job }) => this.#count(job.finishedAt ?? clock.now(), job.type, 2));
   }
 
+  #entry(at: number, type: string): MinuteOfType {
+    const minute = minuteOf(at);
+    let byType = this.#minutes.get(minute);
+    if (!byType) this.#minutes.set(minute, (byType = new Map()));
+    let entry = byType.get(type);
+    if (!entry) byType.set(type, (entry = { completed: 0, failed: 0, dead: 0, run: new Map(), wait: new Map() }));
+    return entry;
+  }
+
   #count(at: number, type: string, which: 0 | 1 | 2): void {
-    const key = `${minuteOf(at)}\u0000${type}`;
-    let row = this.#minutes.get(key);
-    if (!row) this.#minutes.set(key, (row = [0, 0, 0]));
-    row[which]++;
+    const entry = this.#entry(at, type);
+    if (which === 0) entry.completed++;
+    else if (which === 1) entry.failed++;
+    else entry.dead++;
   }
 
   #sample(at: number, type: string, kind: "run" | "wait", ms: number): void {
-    const key = `${minuteOf(at)}\u0000${type}\u0000${kind}\u0000${bucketOf(ms)}`;
-    this.#latency.set(key, (this.#latency.get(key) ?? 0) + 1);
+    const histogram = this.#entry(at, type)[kind];
+    const bucket = bucketOf(ms);
+    histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
   }
 
   start(): void {
@@ -99,21 +115,22 @@ export class Recorder {
    */
   async runOnce(now: number, force = false): Promise<number> {
     const { flushMs = 1000, leaseMs } = this.#options;
-    const idle = this.#minutes.size === 0 && this.#latency.size === 0;
+    const idle = this.#minutes.size === 0;
     if (!force && idle && now - this.#lastWrite < leaseMs / 3) return flushMs;
     const minutes = this.#minutes;
-    const latency = this.#latency;
     this.#minutes = new Map();
-    this.#latency = new Map();
+    const rows: StatsWrite["minutes"] = [];
+    const latency: StatsWrite["latency"] = [];
+    for (const [minute, byType] of minutes) {
+      for (const [type, entry] of byType) {
+        if (entry.completed + entry.failed + entry.dead > 0) rows.push([minute, type, entry.completed, entry.failed, entry.dead]);
+        for (const [bucket, n] of entry.run) latency.push([minute, type, "run", bucket, n]);
+        for (const [bucket, n] of entry.wait) latency.push([minute, type, "wait", bucket, n]);
+      }
+    }
     const write: StatsWrite = {
-      minutes: [...minutes].map(([key, [completed, failed, dead]]) => {
-        const [minute, type] = key.split("\u0000");
-        return [Number(minute), type!, completed, failed, dead];
-      }),
-      latency: [...latency].map(([key, n]) => {
-        const [minute, type, kind, bucket] = key.split("\u0000");
-        return [Number(minute), type!, kind as "run" | "wait", Number(bucket), n];
-      }),
+      minutes: rows,
+      latency,
       worker: { id: this.#options.workerId, startedAt: this.#startedAt, now },
       minutesBefore: minuteOf(now - STATS_KEPT_MS),
       workersBefore: now - WORKERS_KEPT_MS,
@@ -121,11 +138,17 @@ export class Recorder {
     try {
       await this.#options.store.writeStats(write);
     } catch (error) {
-      for (const [key, row] of minutes) {
-        const kept = this.#minutes.get(key);
-        this.#minutes.set(key, kept ? [kept[0] + row[0], kept[1] + row[1], kept[2] + row[2]] : row);
+      // keep what was not written for the next write
+      for (const [minute, byType] of minutes) {
+        for (const [type, entry] of byType) {
+          const kept = this.#entry(minute, type);
+          kept.completed += entry.completed;
+          kept.failed += entry.failed;
+          kept.dead += entry.dead;
+          for (const [bucket, n] of entry.run) kept.run.set(bucket, (kept.run.get(bucket) ?? 0) + n);
+          for (const [bucket, n] of entry.wait) kept.wait.set(bucket, (kept.wait.get(bucket) ?? 0) + n);
+        }
       }
-      for (const [key, n] of latency) this.#latency.set(key, (this.#latency.get(key) ?? 0) + n);
       throw error;
     }
     this.#lastWrite = now;

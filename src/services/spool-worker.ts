@@ -184,7 +184,7 @@ export class SpoolWorker {
     await this.#within(allowanceLeft(), this.heartbeat.stop());
     if (!(await this.#within(allowanceLeft(), this.completer.drain()))) this.completer.abandon();
     // after the last outcomes, whose events it counts
-    await this.#within(Math.max(allowanceLeft(), 1000), this.recorder.stop());
+    await this.#within(allowanceLeft(), this.recorder.stop());
     logger.info("worker stopped", { workerId: this.workerId, at: clock.now() });
   }
 
