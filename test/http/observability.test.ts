@@ -164,13 +164,13 @@ describe("GET /stats", () => {
       return body.throughput.at(-1).completed === 3 ? body : null;
     });
     expect(stats.workerId).toBe(spool.workerId);
-    expect(stats.counts).toEqual({ scheduled: 1, pending: 0, running: 0, completed: 3, dead: 1, cancelled: 0 });
+    expect(stats.counts).toEqual({ blocked: 0, scheduled: 1, pending: 0, running: 0, completed: 3, dead: 1, cancelled: 0 });
     expect(stats.counts).toEqual(await spool.countJobs());
     expect(stats.byType.ok).toMatchObject({ completed: 3, scheduled: 1 });
     expect(stats.byType.bad).toMatchObject({ dead: 1 });
     expect(stats.byQueue).toEqual({
-      default: { scheduled: 1, pending: 0, running: 0, completed: 1, dead: 1, cancelled: 0 },
-      mail: { scheduled: 0, pending: 0, running: 0, completed: 2, dead: 0, cancelled: 0 },
+      default: { blocked: 0, scheduled: 1, pending: 0, running: 0, completed: 1, dead: 1, cancelled: 0 },
+      mail: { blocked: 0, scheduled: 0, pending: 0, running: 0, completed: 2, dead: 0, cancelled: 0 },
     });
     expect(stats.throughput).toHaveLength(60);
     const minutes = stats.throughput.map((m: { minute: number }) => m.minute);

@@ -91,7 +91,7 @@ describe("retention", () => {
     expect(batches.reduce((a, b) => a + b, 0)).toBe(2501);
     const counts = await spool.countJobs();
     // left: the fresh 2,000, the old step of the unfinished workflow, the dead and the cancelled job, the open workflow's next step
-    expect(counts).toEqual({ scheduled: 1, pending: 0, running: 0, completed: 2001, dead: 1, cancelled: 1 });
+    expect(counts).toEqual({ blocked: 0, scheduled: 1, pending: 0, running: 0, completed: 2001, dead: 1, cancelled: 1 });
     const completed = (await spool.listJobs({ status: "completed", limit: 500 })).jobs;
     expect(completed[0]).toMatchObject({ workflowId: "wf-open", payload: { step: 1 } });
     expect(await spool.getJob(openStep)).toMatchObject({ status: "scheduled" });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.ts";
 import { Database } from "../../src/store/database.ts";
-import { migrate } from "../../src/store/migrate.ts";
+import { LATEST_SCHEMA_VERSION, migrate } from "../../src/store/migrate.ts";
 import { MIGRATIONS } from "../../src/store/schema.ts";
 import { Store } from "../../src/store/store.ts";
 import { runtimeCommand, startProcess } from "../support/processes.ts";
