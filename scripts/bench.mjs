@@ -1,4 +1,4 @@
-// npm run bench [-- --jobs 100000 --workflows 10000 --only baseline,spool,pickup,delayed,processes,depth,remote,server,workflows --server-delays 0,5,20]
+// npm run bench [-- --jobs 100000 --workflows 10000 --only baseline,spool,pickup,delayed,processes,depth,remote,server,workflows,stats --server-delays 0,5,20]
 // Throughput and latency of Spool next to a raw @libsql/client baseline
 // measured in the same run on the same machine. Uses the built dist/.
 import { spawn } from "node:child_process";
@@ -15,7 +15,7 @@ const flag = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const N = Number(flag("jobs", "100000"));
-const only = new Set(flag("only", "baseline,spool,pickup,delayed,processes,depth,remote,server,workflows").split(","));
+const only = new Set(flag("only", "baseline,spool,pickup,delayed,processes,depth,remote,server,workflows,stats").split(","));
 const WORKFLOWS = Number(flag("workflows", "10000"));
 const dir = mkdtempSync(join(tmpdir(), "spool-bench-"));
 let fileNo = 0;
@@ -422,6 +422,57 @@ async function workflows() {
   report("workflows: root start to fan-in completed p99 (ms)", percentile(latencies, 99));
 }
 
+// GET /stats and GET /metrics at a million jobs: 900,000 completed, 10,000
+// dead, 30,000 scheduled, 10,000 running, 50,000 pending, over 5 types and 3
+// queues, with an hour of per-minute stats. Each figure is the median of 20
+// answers through the HTTP handler.
+async function stats() {
+  const { createHandler } = await import("../dist/index.js");
+  const url = freshUrl();
+  const spool = await createSpool({ url });
+  const types = ["a", "b", "c", "d", "e"];
+  const queues = ["default", "mail", "reports"];
+  const total = 1_000_000;
+  const options = queues.map((queue) => ({ queue }));
+  for (let i = 0; i < total; i += 10_000) {
+    await spool.enqueueMany(Array.from({ length: 10_000 }, (_, j) => ({ type: types[(i + j) % 5], payload: { i: i + j }, options: options[(i + j) % 3] })));
+  }
+  const client = createClient({ url });
+  const now = Date.now();
+  await client.execute(`UPDATE spool_jobs SET status = 'completed', attempts = 1, started_at = ${now} - 3600000 + id * 3, finished_at = ${now} - 3600000 + id * 3 + 5 WHERE id <= 900000`);
+  await client.execute(`UPDATE spool_jobs SET status = 'dead', attempts = 3, started_at = ${now} - 1000, finished_at = ${now} - 900 WHERE id > 900000 AND id <= 910000`);
+  await client.execute(`UPDATE spool_jobs SET status = 'scheduled', run_at = ${now} + 3600000 WHERE id > 910000 AND id <= 940000`);
+  await client.execute(`UPDATE spool_jobs SET status = 'running', attempts = 1, started_at = ${now}, lease_token = 'x', lease_expires_at = ${now} + 3600000, worker_id = 'w' WHERE id > 940000 AND id <= 950000`);
+  const minute = Math.floor(now / 60_000) * 60_000;
+  for (let m = 0; m < 60; m++) {
+    for (const type of types) {
+      await client.execute({ sql: "INSERT INTO spool_stats_minutes (minute, type, completed, failed, dead) VALUES (?, ?, 3000, 20, 2)", args: [minute - m * 60_000, type] });
+      for (let bucket = 1; bucket < 40; bucket++) {
+        await client.execute({ sql: "INSERT INTO spool_stats_latency (minute, type, kind, bucket, n) VALUES (?, ?, 'run', ?, 50), (?, ?, 'wait', ?, 50)", args: [minute - m * 60_000, type, bucket, minute - m * 60_000, type, bucket] });
+      }
+    }
+  }
+  client.close();
+  const app = createHandler(spool);
+  const time = async (path) => {
+    const samples = [];
+    for (let i = 0; i < 21; i++) {
+      const t = performance.now();
+      const response = await app.fetch(new Request(`http://localhost${path}`));
+      await response.text();
+      if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+      if (i > 0) samples.push(performance.now() - t);
+    }
+    return percentile(samples, 50).toFixed(1);
+  };
+  report("stats: GET /stats at 1,000,000 jobs, median (ms)", await time("/stats"));
+  report("stats: GET /metrics at 1,000,000 jobs, median (ms)", await time("/metrics"));
+  const t = performance.now();
+  await spool.countJobs();
+  report("stats: countJobs() through the status indexes at 1,000,000 jobs (ms)", (performance.now() - t).toFixed(1));
+  await spool.close();
+}
+
 try {
   const base = only.has("baseline") ? await baseline() : null;
   if (only.has("spool")) await spoolThroughput(base);
@@ -432,6 +483,7 @@ try {
   if (only.has("remote")) await remote();
   if (only.has("server")) await server();
   if (only.has("workflows")) await workflows();
+  if (only.has("stats")) await stats();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -23,6 +23,8 @@ export interface WorkerConfig {
   logLevel: LogLevel;
   /** SPOOL_MAX_JSON_DEPTH: deepest nesting of a payload, 1-1000. Default 64. */
   maxJsonDepth: number;
+  /** SPOOL_RETENTION_MS: completed jobs older than this are deleted; 0 keeps them. Default 7 days. */
+  retentionMs: number;
   /** SPOOL_API_TOKEN: every route but GET /health and GET /metrics needs it. */
   apiToken: string | undefined;
   /** SPOOL_API_READ_TOKEN: reads every GET route, refused every mutation. */
@@ -99,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     queues,
     logLevel,
     maxJsonDepth: integer(env, "SPOOL_MAX_JSON_DEPTH", 64, 1, 1000),
+    retentionMs: integer(env, "SPOOL_RETENTION_MS", 7 * 24 * 60 * 60 * 1000, 0, Number.MAX_SAFE_INTEGER),
     apiToken,
     readToken,
     metricsToken: token(env, "SPOOL_METRICS_TOKEN"),

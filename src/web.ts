@@ -5,8 +5,10 @@
 // one export missing: a platform's own fetch entry serves createHandler.
 export { createSpool } from "./create-web-spool.ts";
 export { Spool } from "./spool.ts";
-export type { EnqueueResult, ListJobsQuery, ListWorkflowsQuery, SpoolOptions, SpoolRuntime, StartOptions, StartedWorkflow } from "./spool.ts";
+export type { EnqueueResult, LatencyPercentiles, ListJobsQuery, ListWorkflowsQuery, SpoolOptions, SpoolRuntime, SpoolStats, StartOptions, StartedWorkflow } from "./spool.ts";
 export type { Workflow, WorkflowCounts, WorkflowJob, WorkflowPage, WorkflowStatus, WorkflowSummary } from "./store/workflows.ts";
+export type { Row, SqlArgs, SqlExecutor, SqlQuery, SqlResult } from "./store/app-sql.ts";
+export type { JobSummary, SpoolEventListener, SpoolEventMap, SpoolEventName } from "./core/events.ts";
 export { defineWorker } from "./define-worker.ts";
 export type { ScheduleDefinition, WorkerDefinition } from "./define-worker.ts";
 export { SpoolError, PermanentError } from "./core/errors.ts";

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       logger,
       leaseMs: config.leaseMs,
       maxJsonDepth: config.maxJsonDepth,
+      retentionMs: config.retentionMs,
       workerId: `${hostName()}:${processId()}`,
     });
     // #region host_jobs_module

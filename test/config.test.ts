@@ -14,6 +14,7 @@ describe("loadConfig", () => {
       queues: undefined,
       logLevel: "info",
       maxJsonDepth: 64,
+      retentionMs: 7 * 24 * 60 * 60 * 1000,
       apiToken: undefined,
       readToken: undefined,
       metricsToken: undefined,
@@ -37,6 +38,7 @@ describe("loadConfig", () => {
         SPOOL_QUEUES: "mail, billing",
         SPOOL_LOG_LEVEL: "debug",
         SPOOL_MAX_JSON_DEPTH: "128",
+        SPOOL_RETENTION_MS: "0",
         SPOOL_API_TOKEN: "admin-token-0123456789",
         SPOOL_API_READ_TOKEN: "read-token-0123456789",
         SPOOL_METRICS_TOKEN: "metrics-token-0123456789",
@@ -55,6 +57,7 @@ describe("loadConfig", () => {
       queues: ["mail", "billing"],
       logLevel: "debug",
       maxJsonDepth: 128,
+      retentionMs: 0,
       apiToken: "admin-token-0123456789",
       readToken: "read-token-0123456789",
       metricsToken: "metrics-token-0123456789",
@@ -74,6 +77,8 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SPOOL_LEASE_MS: "-1" })).toThrow(/SPOOL_LEASE_MS/);
     expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "0" })).toThrow(/SPOOL_MAX_JSON_DEPTH="0"/);
     expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "deep" })).toThrow(/SPOOL_MAX_JSON_DEPTH/);
+    expect(() => loadConfig({ SPOOL_RETENTION_MS: "-5" })).toThrow(/SPOOL_RETENTION_MS="-5"/);
+    expect(() => loadConfig({ SPOOL_RETENTION_MS: "7d" })).toThrow(/SPOOL_RETENTION_MS/);
     expect(() => loadConfig({ SPOOL_ALLOW_UNAUTHENTICATED: "yes" })).toThrow(/SPOOL_ALLOW_UNAUTHENTICATED="yes"/);
     expect(() => loadConfig({ SPOOL_ALLOWED_HOSTS: "spool.example.com, http://x/" })).toThrow(/SPOOL_ALLOWED_HOSTS=.*"http:\/\/x\/" is not/);
     expect(() => loadConfig({ SPOOL_CORS_ORIGINS: "*" })).toThrow(/SPOOL_CORS_ORIGINS="\*"/);

@@ -283,13 +283,13 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "stats",
     synopsis: "",
-    summary: "count jobs by status (and, with --json, by type)",
+    summary: "count jobs by status (and, with --json, everything GET /stats answers)",
     positionals: { min: 0, max: 0 },
     flags: [],
     prepare: () => async (context) => {
-      const [counts, byType] = await Promise.all([context.spool.countJobs(), context.spool.countJobsByType()]);
-      context.answer({ counts, byType, workerId: context.spool.workerId }, () =>
-        table(["STATUS", "JOBS"], Object.entries(counts).map(([status, n]) => [status, String(n)])),
+      const stats = await context.spool.stats();
+      context.answer({ ...stats, workerId: context.spool.workerId }, () =>
+        table(["STATUS", "JOBS"], Object.entries(stats.counts).map(([status, n]) => [status, String(n)])),
       );
     },
   },

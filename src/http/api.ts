@@ -1,5 +1,6 @@
 /**
- * The built-in routes: health, access, jobs, queues, schedules. Validation
+ * The built-in routes: health, access, jobs, queues, schedules (stats and
+ * metrics are in observability.ts). Validation
  * yields facts; each handler picks the status. Who may call each route is in
  * its `access` (default: read for GET, the API token for the rest).
  */
@@ -106,14 +107,6 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       handler: async (_request, params) => {
         const status = await spool.cancel(params.id!);
         return json({ id: params.id, status }, status === "cancelled" ? 200 : 202);
-      },
-    },
-    {
-      method: "GET",
-      path: "/stats",
-      handler: async () => {
-        const [counts, byType] = await Promise.all([spool.countJobs(), spool.countJobsByType()]);
-        return json({ counts, byType, workerId: spool.workerId });
       },
     },
     {

@@ -15,6 +15,7 @@ import { apiRoutes } from "./api.ts";
 import { controlRoutes } from "./control.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { workflowRoutes } from "./workflows.ts";
+import { observabilityRoutes } from "./observability.ts";
 import { type BodyRefusal, type BoundedRequest, BODY_OVERHEAD_BYTES, bodyTooLarge, boundBody, declaredSizeRefusal } from "./body.ts";
 import { corsHeaders, crossSiteReason, isSafeMethod, parseOrigin, preflightResponse } from "./cross-site.ts";
 import { type HostRules, hostCheck, isHostEntry } from "./host.ts";
@@ -77,7 +78,7 @@ export function createHandler(spool: Spool, options: HandlerOptions = {}): Handl
   checkHandlerOptions(options);
   const logger: Logger = options.logger ?? spool.logger;
   const maxBodyBytes = options.maxBodyBytes ?? spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
-  const router = new Router([...apiRoutes(spool), ...controlRoutes(spool), ...workflowRoutes(spool), ...dashboardRoutes()]);
+  const router = new Router([...apiRoutes(spool), ...controlRoutes(spool), ...workflowRoutes(spool), ...observabilityRoutes(spool), ...dashboardRoutes()]);
   const routes = options.routes ?? [];
   const publicRoutes = routes.filter(isPublic);
   const tokens = new TokenGuard(options);

@@ -9,6 +9,7 @@
  * jobs keep their leases until these expire, then the reaper runs them again.
  */
 import type { Clock } from "../core/clock.ts";
+import type { EventSink } from "../core/events.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { ClaimRequest, CompleteResult, Outcome, SettledJob, Store } from "../store/store.ts";
@@ -20,6 +21,8 @@ export interface CompleterOptions {
   logger: Logger;
   /** Outcomes per write at most. Default 500. */
   maxBatch?: number;
+  /** Told of the blocked jobs each committed batch released or cancelled. */
+  events?: EventSink;
 }
 
 interface Pending {
@@ -108,6 +111,9 @@ export class Completer {
       if (job.status === "cancelled") logger.warn("dependent cancelled: a dependency failed", { ...fields, dependencyId: job.cause });
       else logger.info("dependent released", fields);
     }
+    const { events, clock } = this.#options;
+    // a turn later: after the events of the outcomes that settled them
+    if (events) void clock.sleep(0).then(() => settled.forEach((job) => events.emitSettled(job)));
   }
 
   /** Resolves when everything submitted so far is written (or abandoned). */

@@ -11,6 +11,7 @@
 import type { Clock } from "../core/clock.ts";
 import { LONGEST_SLEEP_MS } from "../core/defaults.ts";
 import { SpoolError } from "../core/errors.ts";
+import type { EventSink } from "../core/events.ts";
 import type { NewJobRow } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
@@ -25,6 +26,8 @@ export interface CronOptions {
   clock: Clock;
   logger: Logger;
   maxPayloadBytes: number;
+  /** Told of every job a tick enqueued here (`enqueued`). */
+  events?: EventSink;
   /** Called when this scheduler enqueued jobs, so the local producer claims at once. */
   onFired?: () => void;
   /** Longest sleep between passes, in ms, 1 to 30 000. Default 5000. */
@@ -99,6 +102,8 @@ export class Cron {
         this.#options.onFired?.();
         for (const tick of fired) {
           logger.debug("schedule fired", { schedule: schedule.name, scheduledFor: tick.scheduledFor, jobId: tick.id });
+          const row = rows.find((r) => r.scheduledFor === tick.scheduledFor);
+          if (row) this.#options.events?.emit("enqueued", { job: { id: tick.id, type: row.type, queue: row.queue, status: row.status, runAt: row.runAt, workflowId: row.workflowId } });
         }
       }
       if (due.skipped) {

@@ -5,6 +5,7 @@
  */
 import { type Backoff, retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
+import type { EventSink } from "../core/events.ts";
 import { SpoolError, boundErrorText, isPermanentError, toError } from "../core/errors.ts";
 import type { ClaimedJob, NewJobRow, StagedJob } from "../core/job.ts";
 import type { DependencyResult, JobContext, JobTypes } from "../core/job-types.ts";
@@ -13,6 +14,7 @@ import { newJobRow } from "../core/new-job.ts";
 import { encodePayload } from "../core/payload.ts";
 import { type AttemptError, type Outcome, cancel, complete, dead, release, retryLater } from "../core/transitions.ts";
 import type { Completer } from "./completer.ts";
+import { emitOutcome } from "./job-events.ts";
 
 /** Largest handler result kept, in bytes of JSON: 64 KiB. */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
@@ -37,6 +39,8 @@ export interface ExecutorOptions {
   readDependencies?: (id: string) => Promise<DependencyResult[]>;
   /** The workflow of each existing job among the ids (absent: no such job); checks the `after` ids a handler named. */
   workflowsOfJobs?: (ids: string[]) => Promise<Map<string, string | null>>;
+  /** Told of each attempt's start and of its written outcome. */
+  events?: EventSink;
 }
 
 export interface RunningJob {
@@ -96,6 +100,7 @@ export class Executor {
     const { types, clock } = this.#options;
     const entry: RunningJob = { job, controller: null, stopReason: null, stopError: null, interrupt: null, settled: false };
     this.running.set(job.id, entry);
+    this.#options.events?.emit("started", { job });
     const children: NewJobRow[] = [];
     // made on first use: most handlers stage nothing and warn of nothing
     let staged: Map<StagedJob, number> | null = null;
@@ -175,6 +180,7 @@ export class Executor {
     const written = this.#options.completer.submit(outcome).then((held) => {
       this.running.delete(job.id);
       this.#log(job, outcome, held);
+      if (held && this.#options.events) emitOutcome(this.#options.events, job, outcome, result.ok ? null : result.error);
     });
     return { written };
   }

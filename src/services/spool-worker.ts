@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../core/clock.ts";
 import { SpoolError } from "../core/errors.ts";
+import { EventSink } from "../core/events.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
@@ -17,6 +18,7 @@ import type { ServiceHealth } from "./loop.ts";
 import { Producer } from "./producer.ts";
 import { Promoter } from "./promoter.ts";
 import { Reaper } from "./reaper.ts";
+import { Recorder } from "./recorder.ts";
 
 // How long past the grace period a stopping worker may spend handing jobs back
 // and writing outcomes, all together.
@@ -40,6 +42,10 @@ export interface SpoolWorkerOptions {
   maxPollMs?: number;
   newToken: () => string;
   random?: () => number;
+  /** Told of every state change this worker commits. Default: a sink of its own, with no listener. */
+  events?: EventSink;
+  /** Completed jobs older than this are deleted by the reaper; 0 keeps them. Default 7 days. */
+  retentionMs?: number;
 }
 
 export interface StopOptions {
@@ -57,6 +63,7 @@ export class SpoolWorker {
   readonly cron: Cron;
   readonly reaper: Reaper;
   readonly ager: Ager;
+  readonly recorder: Recorder;
   readonly #options: SpoolWorkerOptions;
   #stopping: Promise<void> | null = null;
 
@@ -64,7 +71,8 @@ export class SpoolWorker {
     this.#options = options;
     this.workerId = options.workerId;
     const { store, clock, logger, types } = options;
-    this.completer = new Completer({ store, clock, logger });
+    const events = options.events ?? new EventSink(logger);
+    this.completer = new Completer({ store, clock, logger, events });
     this.executor = new Executor({
       types,
       completer: this.completer,
@@ -76,6 +84,7 @@ export class SpoolWorker {
       random: options.random,
       readDependencies: (id) => store.dependenciesOf(id),
       workflowsOfJobs: (ids) => store.workflowsOfJobs(ids),
+      events,
       renewLease: async (id) => {
         await this.heartbeat.runOnce(clock.now(), id);
         if (this.executor.running.get(id)?.stopReason === "lease_lost") {
@@ -99,7 +108,7 @@ export class SpoolWorker {
     });
     this.heartbeat = new Heartbeat({ store, executor: this.executor, clock, logger, leaseMs: options.leaseMs });
     this.promoter = new Promoter({ store, clock, logger, onPromoted: () => this.producer.wake() });
-    this.cron = new Cron({ store, types, clock, logger, maxPayloadBytes: options.maxPayloadBytes, onFired: () => this.producer.wake() });
+    this.cron = new Cron({ store, types, clock, logger, maxPayloadBytes: options.maxPayloadBytes, events, onFired: () => this.producer.wake() });
     this.reaper = new Reaper({
       store,
       completer: this.completer,
@@ -109,7 +118,10 @@ export class SpoolWorker {
       leaseMs: options.leaseMs,
       random: options.random,
       isHeldHere: (job) => this.executor.running.get(job.id)?.job.leaseToken === job.leaseToken,
+      events,
+      retentionMs: options.retentionMs,
     });
+    this.recorder = new Recorder({ store, events, clock, logger, workerId: options.workerId, leaseMs: options.leaseMs });
     this.ager = new Ager({ store, clock, logger });
   }
 
@@ -118,6 +130,7 @@ export class SpoolWorker {
     this.cron.start();
     this.reaper.start();
     this.ager.start();
+    this.recorder.start();
     this.heartbeat.start();
     this.producer.start();
     this.#options.logger.info("worker started", {
@@ -130,7 +143,7 @@ export class SpoolWorker {
 
   /** Each service's failure tracking: failing or not, since when, the last error. */
   health(): ServiceHealth[] {
-    return [this.producer, this.completer, this.heartbeat, this.promoter, this.cron, this.reaper, this.ager].map((s) => s.health);
+    return [this.producer, this.completer, this.heartbeat, this.promoter, this.cron, this.reaper, this.ager, this.recorder].map((s) => s.health);
   }
 
   get stopped(): boolean {
@@ -170,6 +183,8 @@ export class SpoolWorker {
     if (!finished) await this.#within(allowanceLeft(), this.producer.settle());
     await this.#within(allowanceLeft(), this.heartbeat.stop());
     if (!(await this.#within(allowanceLeft(), this.completer.drain()))) this.completer.abandon();
+    // after the last outcomes, whose events it counts
+    await this.#within(allowanceLeft(), this.recorder.stop());
     logger.info("worker stopped", { workerId: this.workerId, at: clock.now() });
   }
 

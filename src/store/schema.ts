@@ -298,4 +298,65 @@ export const MIGRATIONS: readonly Migration[] = [
       END`,
     ],
   },
+  {
+    version: 6,
+    name: "finished counts, per-minute stats, workers",
+    statements: [
+      // Finished jobs by queue, type and status, kept by triggers so that
+      // /stats and /metrics count a million jobs without reading them: a count
+      // over the finished index took 230-320 ms at 1M jobs. Only entering or
+      // leaving a final status (and deleting a finished job) touches it, so a
+      // claim pays nothing and a completion one upsert. Active statuses are
+      // counted live from their own partial indexes (stats.ts).
+      `CREATE TABLE spool_job_counts (
+        queue TEXT NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (queue, type, status)
+      ) WITHOUT ROWID`,
+      `INSERT INTO spool_job_counts (queue, type, status, n)
+        SELECT queue, type, status, count(*) FROM spool_jobs WHERE finished_at IS NOT NULL GROUP BY queue, type, status`,
+      `CREATE TRIGGER spool_count_finished AFTER UPDATE OF status ON spool_jobs
+        WHEN NEW.finished_at IS NOT NULL AND OLD.finished_at IS NULL
+      BEGIN
+        INSERT INTO spool_job_counts (queue, type, status, n) VALUES (NEW.queue, NEW.type, NEW.status, 1)
+          ON CONFLICT (queue, type, status) DO UPDATE SET n = n + 1;
+      END`,
+      `CREATE TRIGGER spool_count_reopened AFTER UPDATE OF status ON spool_jobs
+        WHEN OLD.finished_at IS NOT NULL AND NEW.finished_at IS NULL
+      BEGIN
+        UPDATE spool_job_counts SET n = n - 1 WHERE queue = OLD.queue AND type = OLD.type AND status = OLD.status;
+      END`,
+      `CREATE TRIGGER spool_count_deleted AFTER DELETE ON spool_jobs
+        WHEN OLD.finished_at IS NOT NULL
+      BEGIN
+        UPDATE spool_job_counts SET n = n - 1 WHERE queue = OLD.queue AND type = OLD.type AND status = OLD.status;
+      END`,
+      // Per minute (epoch ms of its start) and type, what the workers saw:
+      // each process adds its counts about once a second (recorder.ts).
+      `CREATE TABLE spool_stats_minutes (
+        minute INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        completed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        dead INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (minute, type)
+      ) WITHOUT ROWID`,
+      // Run and wait times as log-scale histograms (histogram.ts), per minute and type.
+      `CREATE TABLE spool_stats_latency (
+        minute INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind = 'run' OR kind = 'wait'),
+        bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (minute, type, kind, bucket)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE spool_workers (
+        id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+    ],
+  },
 ];

@@ -39,6 +39,8 @@ import { type PurgeFilter, countPurgeable, purgeBatch } from "./purge-jobs.ts";
 import { type QueueSettings, type QueueSummary, ageWaitingJobs, listQueueSettings, listQueues, setQueueAging, setQueuePaused } from "./queues.ts";
 import { type JobListing, type JobPage, countJobsByStatus, countJobsByType, getJob, listJobs } from "./read-jobs.ts";
 import { saveTypeLimits } from "./type-limits.ts";
+import { completedTypes, deleteCompletedBatch } from "./retention.ts";
+import { type CountRow, type StatsRows, type StatsWrite, countWorkersSeen, forgetWorker, readCounts, readStats, writeStats } from "./stats.ts";
 import {
   type FireRequest,
   type ScheduleRecord,
@@ -55,6 +57,7 @@ export type { CompleteResult, DependencyResult, SettledJob, Workflow, WorkflowAc
 export type { ClaimRequest, CompleteAndClaimResult, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
 export type { DeadJobFilter, FinishedCursor, JobListing, PurgeFilter, QueueSummary };
+export type { CountRow, StatsRows, StatsWrite };
 
 export class Store {
   readonly db: Database;
@@ -185,6 +188,27 @@ export class Store {
   }
   fireScheduleTicks(request: FireRequest): Promise<Array<{ id: string; scheduledFor: number }>> {
     return fireScheduleTicks(this.db, request);
+  }
+  readCounts(): Promise<CountRow[]> {
+    return readCounts(this.db);
+  }
+  readStats(minutesFrom: number, latencyFrom: number): Promise<StatsRows> {
+    return readStats(this.db, minutesFrom, latencyFrom);
+  }
+  countWorkersSeen(since: number): Promise<number> {
+    return countWorkersSeen(this.db, since);
+  }
+  writeStats(write: StatsWrite): Promise<void> {
+    return writeStats(this.db, write);
+  }
+  forgetWorker(id: string): Promise<void> {
+    return forgetWorker(this.db, id);
+  }
+  completedTypes(): Promise<string[]> {
+    return completedTypes(this.db);
+  }
+  deleteCompletedBatch(type: string, cutoff: number, after: number): Promise<{ deleted: number; next: number | null }> {
+    return deleteCompletedBatch(this.db, type, cutoff, after);
   }
   /** A cheap round trip that proves the database answers. */
   async ping(): Promise<void> {
