@@ -19,6 +19,7 @@ import { type ScheduleOptions, type ScheduleSpec, checkScheduleName, compileCron
 import { type JobStatus, isJobStatus } from "./core/states.ts";
 import type { Platform } from "./platform/platform.ts";
 import type { ServiceHealth } from "./services/loop.ts";
+import { Drain, type DrainSummary } from "./services/drain.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
 import type { NewJobRun } from "./core/job.ts";
 import {
@@ -79,6 +80,25 @@ export interface StartOptions {
   /** Slowest idle poll. Default 1000 ms. */
   maxPollMs?: number;
 }
+
+/** What `spool.drain` should do; see there. */
+export interface DrainOptions {
+  /** The drain's whole time in ms, writes included: an integer from 1 to 86 400 000 (a day). Required. */
+  budgetMs: number;
+  /** Attempts to start at most. Default: no cap. */
+  maxJobs?: number;
+  /** Take only these queues. Default: every queue. */
+  queues?: string[];
+  /** Attempts running at once at most. Default 10. */
+  concurrency?: number;
+  /** Ends the drain early: no more claims, running jobs are handed back, and it resolves with what it did. */
+  signal?: AbortSignal;
+}
+
+export type { DrainSummary };
+
+/** The longest drain budget accepted: a day. */
+export const MAX_DRAIN_BUDGET_MS = 24 * 60 * 60 * 1000;
 
 /** A started worker: `stop()` ends it gracefully. */
 export interface SpoolRuntime {
@@ -208,6 +228,9 @@ export class Spool {
   readonly maxResultBytes: number;
   readonly #random: (() => number) | undefined;
   readonly #workers = new Set<SpoolWorker>();
+  readonly #drains = new Set<Drain>();
+  /** Type options whose concurrency and rate limits are stored, so a drain does not store them again. */
+  readonly #savedLimits = new WeakSet<object>();
   /** Schedules defined through this Spool, to refuse a second, different definition of a name. */
   readonly #schedules = new Map<string, ScheduleSpec>();
   #closed = false;
@@ -513,8 +536,8 @@ export class Spool {
     const result = await this.store.cancelJob(String(id), this.clock.now());
     this.#throwUnlessOk(result, id, "cancel");
     if (result.ok && result.status === "cancelling") {
-      for (const worker of this.#workers) {
-        if (worker.executor.running.has(String(id))) worker.executor.stop(String(id), "cancelled");
+      for (const executor of [...this.#workers].map((w) => w.executor).concat([...this.#drains].map((d) => d.executor))) {
+        if (executor.running.has(String(id))) executor.stop(String(id), "cancelled");
       }
     }
     return (result as { status: "cancelled" | "cancelling" }).status;
@@ -662,10 +685,7 @@ export class Spool {
         `start() no longer serves HTTP (http: ${JSON.stringify(options.http)}); serve the API with serve(spool, { port, hostname, routes, apiToken }) from "spool", or drop the option`,
       );
     }
-    for (const type of this.types.names()) {
-      const typeOptions = this.types.options(type)!;
-      await this.store.saveTypeLimits(type, typeOptions.concurrency, typeOptions.rateLimit);
-    }
+    await this.#saveTypeLimits();
     const worker = new SpoolWorker({
       store: this.store,
       types: this.types,
@@ -694,6 +714,94 @@ export class Spool {
           this.#workers.delete(worker);
         })()),
     };
+  }
+
+  /**
+   * Runs one bounded pass of everything a worker does, for platforms that run
+   * code per request or per cron trigger: the promoter, the cron scheduler
+   * (each due tick fires exactly once however many drains and workers run)
+   * and the reaper, then claims and runs due jobs, up to `concurrency` at
+   * once, until nothing is due, `maxJobs` attempts were started, or the
+   * budget is spent. It never waits for jobs that become due later.
+   *
+   * Handlers get the budget less a reserve for writing outcomes (a tenth of
+   * the budget, at most 1 s). A job whose timeoutMs does not fit in the time
+   * left is not started: it is handed back unstarted, its attempt not spent.
+   * A job without a timeoutMs still running when handler time is over is
+   * handed back as a stopping worker does (pending, attempt not spent), so
+   * give edge job types a timeoutMs. Leases, fencing, timeouts, limits and
+   * chained jobs hold as in a worker. Jobs of a type with no handler here
+   * fail with UNKNOWN_JOB_TYPE, as in a worker.
+   *
+   * Resolves to `{ ran, completed, failed, retried, remaining, nextDueAt }`:
+   * attempts started; those that completed, failed for good (dead, or
+   * cancelled while running) and were scheduled again; jobs due now in the
+   * drained queues (of types defined here, queues not paused) that it did not
+   * run, handed-back ones included; and when the next scheduled job or cron
+   * tick is due (epoch ms; null for none), for scheduling the next trigger.
+   * With `remaining` > 0, trigger again at once.
+   *
+   * Throws INVALID_OPTIONS naming a bad option and CLOSED on a closed Spool;
+   * rejects with the store's error (DATABASE_UNAVAILABLE, ...) when the
+   * database fails, after handing back what it holds. Outcomes it cannot
+   * write by the end of the budget are left to lease expiry.
+   */
+  async drain(options: DrainOptions): Promise<DrainSummary> {
+    this.#checkOpen();
+    if (typeof options !== "object" || options === null) throw new SpoolError("INVALID_OPTIONS", `drain options must be an object, got ${JSON.stringify(options)}`);
+    const { budgetMs, maxJobs, queues, concurrency = 10, signal } = options;
+    if (!Number.isSafeInteger(budgetMs) || budgetMs < 1 || budgetMs > MAX_DRAIN_BUDGET_MS) {
+      throw new SpoolError("INVALID_OPTIONS", `budgetMs must be an integer from 1 to ${MAX_DRAIN_BUDGET_MS}, got ${JSON.stringify(budgetMs)}`);
+    }
+    if (maxJobs !== undefined && !(Number.isSafeInteger(maxJobs) && maxJobs >= 0)) {
+      throw new SpoolError("INVALID_OPTIONS", `maxJobs must be a non-negative integer, got ${JSON.stringify(maxJobs)}`);
+    }
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(concurrency)}`);
+    }
+    if (queues !== undefined && (!Array.isArray(queues) || queues.length === 0)) {
+      throw new SpoolError("INVALID_OPTIONS", "queues must be a non-empty array of queue names");
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new SpoolError("INVALID_OPTIONS", "signal must be an AbortSignal");
+    }
+    await this.#saveTypeLimits();
+    const drain: Drain = new Drain({
+      store: this.store,
+      types: this.types,
+      clock: this.clock,
+      logger: this.logger,
+      workerId: this.workerId,
+      leaseMs: this.leaseMs,
+      maxPayloadBytes: this.maxPayloadBytes,
+      maxJsonDepth: this.maxJsonDepth,
+      random: this.#random,
+      newToken: newLeaseToken,
+      budgetMs,
+      maxJobs: maxJobs ?? Number.POSITIVE_INFINITY,
+      queues: queues ? queues.map(checkQueueName) : null,
+      concurrency,
+      signal,
+      isHeldHere: (job): boolean =>
+        [...this.#drains].some((d) => d !== drain && d.holds(job)) ||
+        [...this.#workers].some((w) => w.executor.running.get(job.id)?.job.leaseToken === job.leaseToken),
+    });
+    this.#drains.add(drain);
+    try {
+      return await drain.run();
+    } finally {
+      this.#drains.delete(drain);
+    }
+  }
+
+  /** Stores each defined type's concurrency and rate limit, which every claim reads; once per definition. */
+  async #saveTypeLimits(): Promise<void> {
+    for (const type of this.types.names()) {
+      const typeOptions = this.types.options(type)!;
+      if (this.#savedLimits.has(typeOptions)) continue;
+      await this.store.saveTypeLimits(type, typeOptions.concurrency, typeOptions.rateLimit);
+      this.#savedLimits.add(typeOptions);
+    }
   }
 
   /**
@@ -733,11 +841,16 @@ export class Spool {
     return report("ok", null);
   }
 
-  /** Stops every worker this Spool started (handing their jobs back), then closes the database. Idempotent. */
+  /**
+   * Stops every worker this Spool started and ends its drains (handing their
+   * jobs back), then closes the database. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const drain of this.#drains) drain.abort();
     await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: 0 })));
+    await Promise.all([...this.#drains].map((d) => d.finished));
     this.#workers.clear();
     this.store.close();
   }
