@@ -748,23 +748,8 @@ export class Spool {
    */
   async drain(options: DrainOptions): Promise<DrainSummary> {
     this.#checkOpen();
-    if (typeof options !== "object" || options === null) throw new SpoolError("INVALID_OPTIONS", `drain options must be an object, got ${JSON.stringify(options)}`);
-    const { budgetMs, maxJobs, queues, concurrency = 10, signal } = options;
-    if (!Number.isSafeInteger(budgetMs) || budgetMs < 1 || budgetMs > MAX_DRAIN_BUDGET_MS) {
-      throw new SpoolError("INVALID_OPTIONS", `budgetMs must be an integer from 1 to ${MAX_DRAIN_BUDGET_MS}, got ${JSON.stringify(budgetMs)}`);
-    }
-    if (maxJobs !== undefined && !(Number.isSafeInteger(maxJobs) && maxJobs >= 0)) {
-      throw new SpoolError("INVALID_OPTIONS", `maxJobs must be a non-negative integer, got ${JSON.stringify(maxJobs)}`);
-    }
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(concurrency)}`);
-    }
-    if (queues !== undefined && (!Array.isArray(queues) || queues.length === 0)) {
-      throw new SpoolError("INVALID_OPTIONS", "queues must be a non-empty array of queue names");
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new SpoolError("INVALID_OPTIONS", "signal must be an AbortSignal");
-    }
+    checkDrainOptions(options);
+    const { budgetMs, maxJobs, queues, concurrency = DEFAULT_CONCURRENCY, signal } = options;
     await this.#saveTypeLimits();
     const drain: Drain = new Drain({
       store: this.store,
@@ -779,7 +764,7 @@ export class Spool {
       newToken: newLeaseToken,
       budgetMs,
       maxJobs: maxJobs ?? Number.POSITIVE_INFINITY,
-      queues: queues ? queues.map(checkQueueName) : null,
+      queues: queues ? queues.map((queue) => checkName(queue, "queue name")) : null,
       concurrency,
       signal,
       isHeldHere: (job): boolean =>
@@ -903,6 +888,28 @@ function checkProgressListener(listener: unknown): ((progress: BulkProgress) => 
     throw new SpoolError("INVALID_OPTIONS", "onProgress must be a function");
   }
   return listener as ((progress: BulkProgress) => void) | undefined;
+}
+
+/** Throws INVALID_OPTIONS naming the first bad drain option (see `Spool.drain`). */
+export function checkDrainOptions(options: DrainOptions): void {
+  if (typeof options !== "object" || options === null) throw new SpoolError("INVALID_OPTIONS", `drain options must be an object, got ${JSON.stringify(options)}`);
+  const { budgetMs, maxJobs, queues, concurrency = DEFAULT_CONCURRENCY, signal } = options;
+  if (!Number.isSafeInteger(budgetMs) || budgetMs < 1 || budgetMs > MAX_DRAIN_BUDGET_MS) {
+    throw new SpoolError("INVALID_OPTIONS", `budgetMs must be an integer from 1 to ${MAX_DRAIN_BUDGET_MS}, got ${JSON.stringify(budgetMs)}`);
+  }
+  if (maxJobs !== undefined && !(Number.isSafeInteger(maxJobs) && maxJobs >= 0)) {
+    throw new SpoolError("INVALID_OPTIONS", `maxJobs must be a non-negative integer, got ${JSON.stringify(maxJobs)}`);
+  }
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(concurrency)}`);
+  }
+  if (queues !== undefined && (!Array.isArray(queues) || queues.length === 0)) {
+    throw new SpoolError("INVALID_OPTIONS", "queues must be a non-empty array of queue names");
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new SpoolError("INVALID_OPTIONS", "signal must be an AbortSignal");
+  }
+  for (const queue of queues ?? []) checkName(queue, "queue name");
 }
 
 /**
