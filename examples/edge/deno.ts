@@ -1,0 +1,21 @@
+// Deno Deploy: Deno.serve answers the API (enqueue with POST /jobs), and
+// Deno.cron drains once a minute. Run locally with
+//   deno run -A --unstable-cron examples/edge/deno.ts
+import { openHandler } from "./app.ts";
+
+// Opened once per isolate, on first use; Deno.cron must be declared at the
+// top level, so the handler is awaited inside the callbacks.
+const handler = openHandler({
+  SPOOL_DATABASE_URL: Deno.env.get("SPOOL_DATABASE_URL") ?? "http://127.0.0.1:8080",
+  SPOOL_AUTH_TOKEN: Deno.env.get("SPOOL_AUTH_TOKEN"),
+  SPOOL_API_TOKEN: Deno.env.get("SPOOL_API_TOKEN"),
+  SPOOL_TRIGGER_SECRET: Deno.env.get("SPOOL_TRIGGER_SECRET"),
+  SPOOL_TRIGGER_SECRET_NEXT: Deno.env.get("SPOOL_TRIGGER_SECRET_NEXT"),
+});
+
+Deno.cron("spool drain", "* * * * *", async () => {
+  const summary = await (await handler).scheduled();
+  console.log(JSON.stringify({ msg: "drained", ...summary }));
+});
+
+Deno.serve(async (request) => (await handler).fetch(request));
