@@ -730,8 +730,8 @@ export class Spool {
    * A job without a timeoutMs still running when handler time is over is
    * handed back as a stopping worker does (pending, attempt not spent), so
    * give edge job types a timeoutMs. Leases, fencing, timeouts, limits and
-   * chained jobs hold as in a worker. Jobs of a type with no handler here
-   * fail with UNKNOWN_JOB_TYPE, as in a worker.
+   * chained jobs hold as in a worker, and like a worker it claims only the
+   * types defined here.
    *
    * Resolves to `{ ran, completed, failed, retried, remaining, nextDueAt }`:
    * attempts started; those that completed, failed for good (dead, or

@@ -20,6 +20,7 @@ import { toError } from "../core/errors.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
+import type { ServedType } from "../store/claim-jobs.ts";
 import type { Outcome, Store } from "../store/store.ts";
 import { Completer, type CompleterOptions } from "./completer.ts";
 import { Cron } from "./cron.ts";
@@ -205,6 +206,12 @@ export class Drain {
   async #claimAndRun(handlersEnd: number): Promise<void> {
     const { clock, concurrency, maxJobs, queues, workerId, leaseMs } = this.#options;
     const inFlight = this.#inFlight;
+    // like a worker, a drain claims only the types defined here, with their options
+    const types = new Map<string, ServedType>();
+    for (const name of this.#options.types.names()) {
+      const { maxAttempts, timeoutMs } = this.#options.types.options(name)!;
+      types.set(name, { maxAttempts, timeoutMs });
+    }
     while (!this.#stop.signal.aborted) {
       const now = clock.now();
       if (now >= handlersEnd) return;
@@ -215,7 +222,7 @@ export class Drain {
         // outcomes submitted before the claim are written in its transaction, so an
         // empty claim with nothing running means nothing more is due
         const idle = inFlight.size === 0;
-        const jobs = await this.#completer.completeAndClaim({ limit: want, queues, workerId, token: this.#options.newToken(), now, leaseMs });
+        const jobs = await this.#completer.completeAndClaim({ limit: want, types, queues, workerId, token: this.#options.newToken(), now, leaseMs });
         for (const job of jobs) {
           if (job.timeoutMs !== null && job.timeoutMs > handlersEnd - clock.now()) this.#held.set(job.id, job);
           else this.#start(job);

@@ -51,7 +51,7 @@ describe("drain", () => {
     const [tick] = await spool.listSchedules();
     // a worker that claimed a job and died: its lease runs out while time passes
     const orphan = await spool.enqueue("work", { n: -1 });
-    const [claimed] = await spool.store.claimJobs({ limit: 1, queues: null, workerId: "gone", token: newLeaseToken(), now: clock.now(), leaseMs: 1_000 });
+    const [claimed] = await spool.store.claimJobs({ limit: 1, types: new Map([["work", {}]]), queues: null, workerId: "gone", token: newLeaseToken(), now: clock.now(), leaseMs: 1_000 });
     expect(claimed!.id).toBe(orphan.id);
     for (let n = 0; n < 5; n++) await spool.enqueue("work", { n: 100 + n }, { delayMs: 30_000 });
     await spool.enqueueMany(Array.from({ length: 100 }, (_, n) => ({ type: "work", payload: { n } })));
@@ -166,6 +166,15 @@ describe("drain", () => {
     expect(await spool.drain({ budgetMs: 10_000, maxJobs: 0 })).toMatchObject({ ran: 0, remaining: 20 });
     expect(await spool.drain({ budgetMs: 10_000, queues: ["other"] })).toMatchObject({ ran: 0, remaining: 0 });
     expect(await spool.drain({ budgetMs: 10_000 })).toMatchObject({ ran: 20, remaining: 0 });
+  });
+
+  it("claims only the types defined here, and counts only those in remaining", async () => {
+    const { spool } = await setup();
+    spool.define("mine", () => undefined);
+    const stranger = await spool.enqueue("theirs", {});
+    await spool.enqueue("mine", {});
+    expect(await spool.drain({ budgetMs: 10_000 })).toMatchObject({ ran: 1, completed: 1, remaining: 0 });
+    expect(await spool.getJob(stranger.id)).toMatchObject({ status: "pending", attempts: 0 });
   });
 
   it("tallies retries, failures and timeouts as a worker writes them", async () => {
