@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { PermanentError } from "../../src/core/errors.ts";
 import { newLeaseToken } from "../../src/core/lease-token.ts";
 import { type Spool, createSpool } from "../../src/spool.ts";
+import { libsqlServer } from "../support/sqld.ts";
 import { deferred, tempDatabase } from "../support/system.ts";
 
 /** The real clock, pushed forward by `skip`. */
@@ -74,9 +75,18 @@ describe("drain", () => {
     expect((await spool.countJobs()).completed).toBe(106);
   });
 
-  it("two concurrent drains on one database run each job once and fire the tick once", async () => {
+  it.each(["file", "server"] as const)("two concurrent drains on one database (%s) run each job once and fire the tick once", async (kind) => {
     const clock = new SkippingClock();
-    const first = await setup(undefined, clock);
+    let url: string | undefined;
+    if (kind === "server") {
+      const dir = tempDatabase();
+      cleanups.push(dir.cleanup);
+      const server = await libsqlServer(dir.dir);
+      await server.start();
+      cleanups.push(() => server.kill());
+      url = server.url;
+    }
+    const first = await setup(url, clock);
     const second = await setup(first.url, clock);
     const runs = new Map<string, number>();
     for (const { spool } of [first, second]) {
