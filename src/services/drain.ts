@@ -1,7 +1,7 @@
 /**
  * One bounded pass of everything a worker does, for platforms that run code
- * only per request or per cron trigger: the promoter, cron and reaper passes,
- * then claims and runs due jobs until the budget or the job count is spent.
+ * only per request or per cron trigger: the promoter, cron, reaper and ager
+ * passes, then claims and runs due jobs until the budget or the job count is spent.
  *
  * The budget ends in two steps. Handlers may run until `budget - reserve`;
  * the reserve is for writing what they came to. A claimed job whose own
@@ -22,6 +22,7 @@ import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import type { ServedType } from "../store/claim-jobs.ts";
 import type { Outcome, Store } from "../store/store.ts";
+import { Ager } from "./ager.ts";
 import { Completer, type CompleterOptions } from "./completer.ts";
 import { Cron } from "./cron.ts";
 import { Executor } from "./executor.ts";
@@ -181,7 +182,11 @@ export class Drain {
     return summary;
   }
 
-  /** The promoter, cron and reaper passes, in that order; resolves once each has written what it found. */
+  /**
+   * The promoter, cron and reaper passes, in that order, and the ager's (the
+   * starvation guard of queues given an aging period, before the claims it
+   * orders); resolves once each has written what it found.
+   */
   async #maintain(now: number): Promise<void> {
     const { store, clock, logger, types } = this.#options;
     await new Promoter({ store, clock, logger, onPromoted: () => undefined }).runOnce(now);
@@ -196,6 +201,7 @@ export class Drain {
       random: this.#options.random,
       isHeldHere: this.#options.isHeldHere,
     }).runOnce(now);
+    await new Ager({ store, clock, logger }).runOnce(now);
   }
 
   /**

@@ -227,6 +227,18 @@ describe("drain", () => {
     expect(most).toBe(2);
   });
 
+  it("ages waiting jobs in queues with an aging period before it claims", async () => {
+    const { spool, clock } = await setup();
+    const ran: string[] = [];
+    spool.define("work", (payload: { name: string }) => void ran.push(payload.name));
+    await spool.setQueueAging("mail", 1_000);
+    await spool.enqueue("work", { name: "old and low" }, { queue: "mail", priority: -10 });
+    clock.skip(5_000);
+    await spool.enqueue("work", { name: "new and normal" }, { queue: "mail" });
+    expect(await spool.drain({ budgetMs: 10_000, maxJobs: 1 })).toMatchObject({ ran: 1, remaining: 1 });
+    expect(ran).toEqual(["old and low"]);
+  });
+
   it("ends early on its signal, handing running jobs back", async () => {
     const { spool } = await setup();
     const started = deferred();
