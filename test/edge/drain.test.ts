@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { PermanentError } from "../../src/core/errors.ts";
 import { newLeaseToken } from "../../src/core/lease-token.ts";
-import { type Spool, createSpool } from "../../src/spool.ts";
+import { type Spool, createSpool } from "../../src/index.ts";
 import { libsqlServer } from "../support/sqld.ts";
 import { deferred, tempDatabase } from "../support/system.ts";
 
