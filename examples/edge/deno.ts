@@ -1,6 +1,8 @@
 // Deno Deploy: Deno.serve answers the API (enqueue with POST /jobs), and
-// Deno.cron drains once a minute. Run locally with
-//   deno run -A --unstable-cron examples/edge/deno.ts
+// Deno.cron drains once a minute. From a clone of this repository, against a
+// local libSQL server (sqld on port 8080), run
+//   deno run -A --unstable-cron --config examples/edge/deno.json examples/edge/deno.ts
+// (the config maps spool/web to the source; an app imports the package).
 import { openHandler } from "./app.ts";
 
 // Opened once per isolate, on first use; Deno.cron must be declared at the

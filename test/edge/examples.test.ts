@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../support/processes.ts";
+import { ROOT, startProcess } from "../support/processes.ts";
 
 const EXAMPLE = join(ROOT, "examples/edge");
 
@@ -24,6 +24,12 @@ describe("examples/edge", () => {
         expect(specifier === "spool/web" || /^\.\/[a-z-]+\.ts$/.test(specifier), `${file} imports ${specifier}`).toBe(true);
       }
     }
+  });
+
+  it("typechecks the Deno Deploy entry with Deno's own types (the others are in tsconfig.json)", async () => {
+    const check = startProcess(join(ROOT, "node_modules", ".bin", "deno"), ["check", "--config", join(EXAMPLE, "deno.json"), join(EXAMPLE, "deno.ts")]);
+    const status = await check.exited;
+    expect(status, check.output()).toBe(0);
   });
 
   it("has a Deno Deploy entry with Deno.serve and Deno.cron, and a Cloudflare entry with fetch and scheduled on a Cron Trigger", () => {
