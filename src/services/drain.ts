@@ -47,7 +47,7 @@ export interface DrainSummary {
   nextDueAt: number | null;
 }
 
-export interface DrainOptions {
+export interface DrainServiceOptions {
   store: Store;
   types: JobTypes;
   clock: Clock;
@@ -81,7 +81,7 @@ export function writeReserveMs(budgetMs: number): number {
 }
 
 export class Drain {
-  readonly #options: DrainOptions;
+  readonly #options: DrainServiceOptions;
   readonly executor: Executor;
   readonly #completer: Completer;
   readonly #heartbeat: Heartbeat;
@@ -94,7 +94,7 @@ export class Drain {
   readonly #stop = new AbortController();
   readonly #summary = { ran: 0, completed: 0, failed: 0, retried: 0 };
 
-  constructor(options: DrainOptions) {
+  constructor(options: DrainServiceOptions) {
     this.#options = options;
     const { store, clock, logger, types } = options;
     this.#completer = new TallyingCompleter({ store, clock, logger }, (outcome) => this.#tally(outcome));
