@@ -11,7 +11,9 @@
  */
 import { SpoolError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import { type DrainSummary, type Spool, checkDrainOptions } from "../spool.ts";
+import { DEFAULT_DRAIN_BUDGET_MS } from "../core/defaults.ts";
+import { checkDrainOptions } from "../core/drain-options.ts";
+import type { DrainSummary, Spool } from "../spool.ts";
 import { type Tokens, type Verdict, TokenGuard, tokenProblem } from "./access.ts";
 import { type DrainDefaults, apiRoutes } from "./api.ts";
 import { controlRoutes } from "./control.ts";
@@ -101,8 +103,7 @@ export interface Handler {
   scheduled(event?: unknown, ...context: unknown[]): Promise<DrainSummary>;
 }
 
-/** The default budget of a scheduled drain: leaves 5 s of a 30 s invocation limit for starting up and answering. */
-export const DEFAULT_DRAIN_BUDGET_MS = 25_000;
+
 
 /**
  * The HTTP API and `routes` as one fetch handler. Without `apiToken`
