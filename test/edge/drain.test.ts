@@ -24,6 +24,14 @@ class SkippingClock implements Clock {
   skip(ms: number): void {
     this.offset += ms;
   }
+  /** Jumps to `at`; time goes on from there. */
+  moveTo(at: number): void {
+    this.offset += at - this.now();
+  }
+  /** Jumps to just past the start of the next minute, so a minutely schedule defined now first fires a whole minute later. */
+  toMinuteStart(): void {
+    this.moveTo(Math.ceil(this.now() / 60_000) * 60_000 + 100);
+  }
 }
 
 const cleanups: Array<() => unknown> = [];
@@ -48,6 +56,7 @@ describe("drain", () => {
     const ran: string[] = [];
     spool.define("work", (payload: { n: number }) => void ran.push(`work:${payload.n}`), { backoff: { type: "fixed", baseMs: 600_000, jitter: false } });
     spool.define("report", (_payload, ctx) => void ran.push(`report:${ctx.job.scheduledFor}`));
+    clock.toMinuteStart();
     await spool.schedule("minutely", "* * * * *", { type: "report" });
     const [tick] = await spool.listSchedules();
     // a worker that claimed a job and died: its lease runs out while time passes
@@ -56,7 +65,8 @@ describe("drain", () => {
     expect(claimed!.id).toBe(orphan.id);
     for (let n = 0; n < 5; n++) await spool.enqueue("work", { n: 100 + n }, { delayMs: 30_000 });
     await spool.enqueueMany(Array.from({ length: 100 }, (_, n) => ({ type: "work", payload: { n } })));
-    clock.skip(61_000);
+    // a minute on, a second past the tick: the delayed jobs are due, the lease ran out, the next tick is far
+    clock.moveTo(tick!.nextFireAt! + 1_000);
 
     const before = Date.now();
     const summary = await spool.drain({ budgetMs: 20_000 });
@@ -77,6 +87,7 @@ describe("drain", () => {
 
   it.each(["file", "server"] as const)("two concurrent drains on one database (%s) run each job once and fire the tick once", async (kind) => {
     const clock = new SkippingClock();
+    clock.toMinuteStart();
     let url: string | undefined;
     if (kind === "server") {
       const dir = tempDatabase();
@@ -97,7 +108,8 @@ describe("drain", () => {
       await spool.schedule("minutely", "* * * * *", { type: "work" });
     }
     await first.spool.enqueueMany(Array.from({ length: 300 }, (_, n) => ({ type: "work", payload: { n } })));
-    clock.skip(61_000);
+    const [tick] = await first.spool.listSchedules();
+    clock.moveTo(tick!.nextFireAt! + 1_000);
 
     const [a, b] = await Promise.all([first.spool.drain({ budgetMs: 30_000 }), second.spool.drain({ budgetMs: 30_000 })]);
 
