@@ -103,8 +103,6 @@ export interface Handler {
   scheduled(event?: unknown, ...context: unknown[]): Promise<DrainSummary>;
 }
 
-
-
 /**
  * The HTTP API and `routes` as one fetch handler. Without `apiToken`
  * every route is open: serve it on loopback only (`serve` and the worker
