@@ -20,6 +20,7 @@ import { toError } from "../core/errors.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
+import { release } from "../core/transitions.ts";
 import type { ServedType } from "../store/claim-jobs.ts";
 import type { Outcome, Store } from "../store/store.ts";
 import { Ager } from "./ager.ts";
@@ -271,8 +272,7 @@ export class Drain {
     const now = clock.now();
     logger.info("drain hands back jobs that do not fit in its budget", { jobIds: [...this.#held.keys()], why });
     for (const job of this.#held.values()) {
-      const release: Outcome = { id: job.id, token: job.leaseToken, finishedAt: now, status: "pending", runAt: null, outcome: null, error: null, stack: null };
-      void this.#completer.submit(release);
+      void this.#completer.submit(release(job, now));
     }
     this.#held.clear();
   }
