@@ -10,6 +10,7 @@ import { type LogLevel, isLogLevel } from "./core/logger.ts";
 import { tokenProblem } from "./http/access.ts";
 import { parseOrigin } from "./http/cross-site.ts";
 import { isHostEntry, isLoopbackHostname } from "./http/host.ts";
+import { MIN_TRIGGER_SECRET_LENGTH } from "./http/trigger.ts";
 
 export interface WorkerConfig {
   databaseUrl: string;
@@ -37,6 +38,8 @@ export interface WorkerConfig {
   corsOrigins: string[] | undefined;
   /** SPOOL_ALLOW_UNAUTHENTICATED: bind a non-loopback address without SPOOL_API_TOKEN. */
   allowUnauthenticated: boolean;
+  /** SPOOL_TRIGGER_SECRET, then SPOOL_TRIGGER_SECRET_NEXT: secrets a signed POST /drain may use instead of the token. */
+  triggerSecrets: string[] | undefined;
 }
 
 export { DEFAULT_DATABASE_URL };
@@ -90,6 +93,10 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
   }
   const allowedHosts = list(env, "SPOOL_ALLOWED_HOSTS", (entry) => (isHostEntry(entry) ? entry.toLowerCase() : null), "host names, IP addresses or name:port");
   const corsOrigins = list(env, "SPOOL_CORS_ORIGINS", parseOrigin, "origins like https://app.example");
+  const triggerSecrets = [secret(env, "SPOOL_TRIGGER_SECRET"), secret(env, "SPOOL_TRIGGER_SECRET_NEXT")].filter((s) => s !== undefined);
+  if (triggerSecrets.length === 1 && env.SPOOL_TRIGGER_SECRET_NEXT && !env.SPOOL_TRIGGER_SECRET) {
+    throw new SpoolError("INVALID_CONFIG", "SPOOL_TRIGGER_SECRET_NEXT is set without SPOOL_TRIGGER_SECRET: set the current secret too");
+  }
   return {
     databaseUrl,
     authToken: env.SPOOL_AUTH_TOKEN || undefined,
@@ -108,7 +115,18 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     allowedHosts,
     corsOrigins,
     allowUnauthenticated,
+    triggerSecrets: triggerSecrets.length > 0 ? triggerSecrets : undefined,
   };
+}
+
+function secret(env: Record<string, string | undefined>, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  // the value itself is a secret: the message names only the variable
+  if (raw.length < MIN_TRIGGER_SECRET_LENGTH) {
+    throw new SpoolError("INVALID_CONFIG", `${name} is too short: use ${MIN_TRIGGER_SECRET_LENGTH} characters or more (e.g. openssl rand -hex 32)`);
+  }
+  return raw;
 }
 
 function token(env: Record<string, string | undefined>, name: string): string | undefined {

@@ -1,6 +1,6 @@
 export { createSpool } from "./create-spool.ts";
 export { Spool } from "./spool.ts";
-export type { EnqueueResult, LatencyPercentiles, ListJobsQuery, ListWorkflowsQuery, SpoolOptions, SpoolRuntime, SpoolStats, StartOptions, StartedWorkflow } from "./spool.ts";
+export type { DrainOptions, DrainSummary, EnqueueResult, LatencyPercentiles, ListJobsQuery, ListWorkflowsQuery, SpoolOptions, SpoolRuntime, SpoolStats, StartOptions, StartedWorkflow } from "./spool.ts";
 export type { Workflow, WorkflowCounts, WorkflowJob, WorkflowPage, WorkflowStatus, WorkflowSummary } from "./store/workflows.ts";
 export type { Row, SqlArgs, SqlExecutor, SqlQuery, SqlResult } from "./store/app-sql.ts";
 export type { JobSummary, SpoolEventListener, SpoolEventMap, SpoolEventName } from "./core/events.ts";
@@ -19,7 +19,8 @@ export type { JobStatus } from "./core/states.ts";
 export { createJsonLogger } from "./core/logger.ts";
 export type { Logger, LogLevel } from "./core/logger.ts";
 export { createHandler, publicRoute } from "./http/handler.ts";
-export type { Handler, HandlerOptions, Route } from "./http/handler.ts";
+export type { Handler, HandlerOptions, Route, WaitUntilContext } from "./http/handler.ts";
+export { signTrigger } from "./http/trigger.ts";
 export type { Access } from "./http/access.ts";
 export { serve } from "./serve.ts";
 export type { ServeOptions, SpoolServer } from "./serve.ts";

@@ -23,6 +23,8 @@ import { JOB_STATUSES, type JobStatus, isJobStatus } from "./core/states.ts";
 import type { Platform } from "./platform/platform.ts";
 import type { ServiceHealth } from "./services/loop.ts";
 import { DEFAULT_RETENTION_MS } from "./services/reaper.ts";
+import { type DrainOptions, checkDrainOptions } from "./core/drain-options.ts";
+import { Drain, type DrainSummary } from "./services/drain.ts";
 import { SpoolWorker, type StopOptions } from "./services/spool-worker.ts";
 import type { NewJobRun } from "./core/job.ts";
 import {
@@ -90,6 +92,10 @@ export interface StartOptions {
   /** Slowest idle poll. Default 1000 ms. */
   maxPollMs?: number;
 }
+
+
+export type { DrainOptions, DrainSummary };
+
 
 /** A started worker: `stop()` ends it gracefully. */
 export interface SpoolRuntime {
@@ -250,6 +256,9 @@ export class Spool {
   readonly #metrics: Metrics;
   readonly #random: (() => number) | undefined;
   readonly #workers = new Set<SpoolWorker>();
+  readonly #drains = new Set<Drain>();
+  /** Type options whose concurrency and rate limits are stored, so a drain does not store them again. */
+  readonly #savedLimits = new WeakSet<object>();
   /** Schedules defined through this Spool, to refuse a second, different definition of a name. */
   readonly #schedules = new Map<string, ScheduleSpec>();
   #closed = false;
@@ -673,8 +682,8 @@ export class Spool {
       if (job) this.events.emit("cancelled", { job: summaryOf(job) });
     }
     if (result.ok && result.status === "cancelling") {
-      for (const worker of this.#workers) {
-        if (worker.executor.running.has(String(id))) worker.executor.stop(String(id), "cancelled");
+      for (const executor of [...this.#workers].map((w) => w.executor).concat([...this.#drains].map((d) => d.executor))) {
+        if (executor.running.has(String(id))) executor.stop(String(id), "cancelled");
       }
     }
     return (result as { status: "cancelled" | "cancelling" }).status;
@@ -822,10 +831,7 @@ export class Spool {
         `start() no longer serves HTTP (http: ${JSON.stringify(options.http)}); serve the API with serve(spool, { port, hostname, routes, apiToken }) from "spool", or drop the option`,
       );
     }
-    for (const type of this.types.names()) {
-      const typeOptions = this.types.options(type)!;
-      await this.store.saveTypeLimits(type, typeOptions.concurrency, typeOptions.rateLimit);
-    }
+    await this.#saveTypeLimits();
     const worker = new SpoolWorker({
       store: this.store,
       types: this.types,
@@ -856,6 +862,80 @@ export class Spool {
           this.#workers.delete(worker);
         })()),
     };
+  }
+
+  /**
+   * Runs one bounded pass of everything a worker does, for platforms that run
+   * code per request or per cron trigger: the promoter, the cron scheduler
+   * (each due tick fires exactly once however many drains and workers run)
+   * and the reaper, then claims and runs due jobs, up to `concurrency` at
+   * once, until nothing is due, `maxJobs` attempts were started, or the
+   * budget is spent. It never waits for jobs that become due later.
+   *
+   * Handlers get the budget less a reserve for writing outcomes (a tenth of
+   * the budget, at most 1 s). A job whose timeoutMs does not fit in the time
+   * left is not started: it is handed back unstarted, its attempt not spent.
+   * A job without a timeoutMs still running when handler time is over is
+   * handed back as a stopping worker does (pending, attempt not spent), so
+   * give edge job types a timeoutMs. Leases, fencing, timeouts, limits and
+   * chained jobs hold as in a worker, and like a worker it claims only the
+   * types defined here.
+   *
+   * Resolves to `{ ran, completed, failed, retried, remaining, nextDueAt }`:
+   * attempts started; those that completed, failed for good (dead, or
+   * cancelled while running) and were scheduled again; jobs due now in the
+   * drained queues (of types defined here, queues not paused) that it did not
+   * run, handed-back ones included; and when the next scheduled job or cron
+   * tick is due (epoch ms; null for none), for scheduling the next trigger.
+   * With `remaining` > 0, trigger again at once.
+   *
+   * Throws INVALID_OPTIONS naming a bad option and CLOSED on a closed Spool;
+   * rejects with the store's error (DATABASE_UNAVAILABLE, ...) when the
+   * database fails, after handing back what it holds. Outcomes it cannot
+   * write by the end of the budget are left to lease expiry.
+   */
+  async drain(options: DrainOptions): Promise<DrainSummary> {
+    this.#checkOpen();
+    checkDrainOptions(options);
+    const { budgetMs, maxJobs, queues, concurrency = DEFAULT_CONCURRENCY, signal } = options;
+    await this.#saveTypeLimits();
+    const drain: Drain = new Drain({
+      store: this.store,
+      types: this.types,
+      clock: this.clock,
+      logger: this.logger,
+      workerId: this.workerId,
+      leaseMs: this.leaseMs,
+      maxPayloadBytes: this.maxPayloadBytes,
+      maxJsonDepth: this.maxJsonDepth,
+      random: this.#random,
+      events: this.events,
+      newToken: newLeaseToken,
+      budgetMs,
+      maxJobs: maxJobs ?? Number.POSITIVE_INFINITY,
+      queues: queues ? queues.map((queue) => checkName(queue, "queue name")) : null,
+      concurrency,
+      signal,
+      isHeldHere: (job): boolean =>
+        [...this.#drains].some((d) => d !== drain && d.holds(job)) ||
+        [...this.#workers].some((w) => w.executor.running.get(job.id)?.job.leaseToken === job.leaseToken),
+    });
+    this.#drains.add(drain);
+    try {
+      return await drain.run();
+    } finally {
+      this.#drains.delete(drain);
+    }
+  }
+
+  /** Stores each defined type's concurrency and rate limit, which every claim reads; once per definition. */
+  async #saveTypeLimits(): Promise<void> {
+    for (const type of this.types.names()) {
+      const typeOptions = this.types.options(type)!;
+      if (this.#savedLimits.has(typeOptions)) continue;
+      await this.store.saveTypeLimits(type, typeOptions.concurrency, typeOptions.rateLimit);
+      this.#savedLimits.add(typeOptions);
+    }
   }
 
   /**
@@ -895,11 +975,16 @@ export class Spool {
     return report("ok", null);
   }
 
-  /** Stops every worker this Spool started (handing their jobs back), then closes the database. Idempotent. */
+  /**
+   * Stops every worker this Spool started and ends its drains (handing their
+   * jobs back), then closes the database. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const drain of this.#drains) drain.abort();
     await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: 0 })));
+    await Promise.all([...this.#drains].map((d) => d.finished));
     this.#workers.clear();
     this.store.close();
   }

@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       allowedHosts: config.allowedHosts,
       corsOrigins: config.corsOrigins,
       allowUnauthenticated: config.allowUnauthenticated,
+      triggerSecrets: config.triggerSecrets,
     }).catch(async (error: unknown) => {
       await runtime.stop({ graceMs: 0 });
       throw error;

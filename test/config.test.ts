@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       allowedHosts: undefined,
       corsOrigins: undefined,
       allowUnauthenticated: false,
+      triggerSecrets: undefined,
     });
     expect(DEFAULT_DATABASE_URL).toBe("file:./data/spool.db");
   });
@@ -45,6 +46,8 @@ describe("loadConfig", () => {
         SPOOL_ALLOWED_HOSTS: "Spool.Example.com, 10.0.0.5:9000",
         SPOOL_CORS_ORIGINS: "https://ops.example.com, http://localhost:5173/",
         SPOOL_ALLOW_UNAUTHENTICATED: "false",
+        SPOOL_TRIGGER_SECRET: "trigger-secret-current-0123",
+        SPOOL_TRIGGER_SECRET_NEXT: "trigger-secret-next-0123456",
       }),
     ).toEqual({
       databaseUrl: "libsql://db.example.turso.io",
@@ -64,6 +67,7 @@ describe("loadConfig", () => {
       allowedHosts: ["spool.example.com", "10.0.0.5:9000"],
       corsOrigins: ["https://ops.example.com", "http://localhost:5173"],
       allowUnauthenticated: false,
+      triggerSecrets: ["trigger-secret-current-0123", "trigger-secret-next-0123456"],
     });
   });
 
@@ -82,6 +86,8 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SPOOL_ALLOW_UNAUTHENTICATED: "yes" })).toThrow(/SPOOL_ALLOW_UNAUTHENTICATED="yes"/);
     expect(() => loadConfig({ SPOOL_ALLOWED_HOSTS: "spool.example.com, http://x/" })).toThrow(/SPOOL_ALLOWED_HOSTS=.*"http:\/\/x\/" is not/);
     expect(() => loadConfig({ SPOOL_CORS_ORIGINS: "*" })).toThrow(/SPOOL_CORS_ORIGINS="\*"/);
+    expect(() => loadConfig({ SPOOL_TRIGGER_SECRET: "short" })).toThrow(/SPOOL_TRIGGER_SECRET is too short/);
+    expect(() => loadConfig({ SPOOL_TRIGGER_SECRET_NEXT: "trigger-secret-next-0123456" })).toThrow(/SPOOL_TRIGGER_SECRET_NEXT is set without SPOOL_TRIGGER_SECRET/);
     expect(() => loadConfig({ SPOOL_CORS_ORIGINS: "https://ops.example.com/path" })).toThrow(/SPOOL_CORS_ORIGINS/);
   });
 

@@ -25,3 +25,10 @@ export const DEFAULT_DATABASE_URL = "file:./data/spool.db";
  * jumped, is noticed within this much.
  */
 export const LONGEST_SLEEP_MS = 30_000;
+
+/**
+ * The budget of a drain on a platform's cron trigger (`scheduled`) and of a
+ * `POST /drain` that names none, ms: it leaves 5 s of the common 30 s
+ * invocation limit for starting up and answering.
+ */
+export const DEFAULT_DRAIN_BUDGET_MS = 25_000;

@@ -5,7 +5,7 @@
  * its `access` (default: read for GET, the API token for the rest).
  */
 import { isJobStatus } from "../core/states.ts";
-import type { Spool } from "../spool.ts";
+import type { DrainOptions, Spool } from "../spool.ts";
 import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
@@ -30,7 +30,10 @@ async function enqueueArray(spool: Spool, items: unknown[]): Promise<Response> {
   return json(await spool.enqueueMany(batch), 201);
 }
 
-export function apiRoutes(spool: Spool): RouteDefinition[] {
+/** What `POST /drain` drains when its body does not say: the handler's `drain` option. */
+export type DrainDefaults = Omit<DrainOptions, "signal">;
+
+export function apiRoutes(spool: Spool, drainDefaults: DrainDefaults): RouteDefinition[] {
   const bodyLimit = spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
   return [
     {
@@ -144,6 +147,31 @@ export function apiRoutes(spool: Spool): RouteDefinition[] {
       handler: async (_request, params) => {
         await spool.resumeSchedule(params.name!);
         return json({ schedule: params.name, paused: false });
+      },
+    },
+    {
+      // one bounded pass of the whole worker; a signed trigger may call it instead of the token
+      method: "POST",
+      path: "/drain",
+      signed: true,
+      handler: async (request) => {
+        const text = await request.text();
+        let body: Record<string, unknown> = {};
+        if (text.trim() !== "") {
+          const read = await readJsonObject(new Request(request.url, { method: "POST", body: text }), bodyLimit, spool.maxJsonDepth);
+          if (!read.ok) return read.response;
+          body = read.value;
+        }
+        const unknown = Object.keys(body).filter((key) => key !== "budgetMs" && key !== "maxJobs");
+        if (unknown.length > 0) {
+          return errorResponse(400, "INVALID_BODY", `POST /drain takes only budgetMs and maxJobs, got ${unknown.map((k) => JSON.stringify(k)).join(", ")}`);
+        }
+        const summary = await spool.drain({
+          ...drainDefaults,
+          ...(body.budgetMs !== undefined ? { budgetMs: body.budgetMs as number } : {}),
+          ...(body.maxJobs !== undefined ? { maxJobs: body.maxJobs as number } : {}),
+        });
+        return json(summary);
       },
     },
   ];

@@ -6,12 +6,16 @@
  * the read-only token on a mutation), the body's declared size (413), its
  * content type (415), then the route, whose handler answers the rest (400,
  * 404, ...). One error boundary turns what a handler throws into a JSON error.
+ * `POST /drain` may carry a trigger signature instead of the token (see
+ * trigger.ts), and `scheduled` drains on a platform's cron trigger.
  */
 import { SpoolError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import type { Spool } from "../spool.ts";
+import { DEFAULT_DRAIN_BUDGET_MS } from "../core/defaults.ts";
+import { checkDrainOptions } from "../core/drain-options.ts";
+import type { DrainSummary, Spool } from "../spool.ts";
 import { type Tokens, type Verdict, TokenGuard, tokenProblem } from "./access.ts";
-import { apiRoutes } from "./api.ts";
+import { type DrainDefaults, apiRoutes } from "./api.ts";
 import { controlRoutes } from "./control.ts";
 import { dashboardRoutes } from "./dashboard.ts";
 import { workflowRoutes } from "./workflows.ts";
@@ -21,6 +25,7 @@ import { corsHeaders, crossSiteReason, isSafeMethod, parseOrigin, preflightRespo
 import { type HostRules, hostCheck, isHostEntry } from "./host.ts";
 import { errorResponse, spoolErrorResponse } from "./responses.ts";
 import { type RouteDefinition, Router, accessOfRoute } from "./router.ts";
+import { MIN_TRIGGER_SECRET_LENGTH, SIGNATURE_HEADER, TriggerSignatures } from "./trigger.ts";
 
 /**
  * A route of your own (a jobs module's `routes`): answers a Response, or
@@ -59,11 +64,44 @@ export interface HandlerOptions extends Tokens, HostRules {
   maxBodyBytes?: number;
   /** Where refused requests and handler failures are logged (warn, error). Default: the Spool's logger. */
   logger?: Logger;
+  /**
+   * A secret (16 characters or more) with which an outside scheduler signs
+   * `POST /drain` instead of sending the token (SPOOL_TRIGGER_SECRET). See
+   * the README for the signature scheme. Default none: no signature is accepted.
+   */
+  triggerSecret?: string;
+  /**
+   * Several trigger secrets, any of which is accepted: the current one and
+   * the next while rotating (SPOOL_TRIGGER_SECRET_NEXT). Joined with `triggerSecret`.
+   */
+  triggerSecrets?: readonly string[];
+  /**
+   * What `scheduled` drains, and `POST /drain` when its body does not say:
+   * `budgetMs` (default 25 000, which fits the common 30 s limit of a cron
+   * invocation), `maxJobs` (no cap), `queues` (all), `concurrency` (10).
+   */
+  drain?: Partial<DrainDefaults>;
 }
 
-/** A fetch handler: Request in, Response out; it never throws. */
+/** What a platform hands a scheduled invocation to keep it alive until work ends (Cloudflare's ExecutionContext). */
+export interface WaitUntilContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/**
+ * A fetch handler (Request in, Response out; it never throws) and a cron
+ * trigger entry: the shape of a Cloudflare Worker's default export, and what
+ * `Deno.serve(handler.fetch)` or `Bun.serve({ fetch: handler.fetch })` serve.
+ */
 export interface Handler {
   fetch(request: Request): Promise<Response>;
+  /**
+   * Drains once with the `drain` option (see `Spool.drain`) and resolves to
+   * the summary when done. Any argument with a `waitUntil` method (the
+   * platform's context: Cloudflare passes `(controller, env, ctx)`) is handed
+   * the drain's promise. Rejects when the drain does (the database failed).
+   */
+  scheduled(event?: unknown, ...context: unknown[]): Promise<DrainSummary>;
 }
 
 /**
@@ -78,12 +116,15 @@ export function createHandler(spool: Spool, options: HandlerOptions = {}): Handl
   checkHandlerOptions(options);
   const logger: Logger = options.logger ?? spool.logger;
   const maxBodyBytes = options.maxBodyBytes ?? spool.maxPayloadBytes + BODY_OVERHEAD_BYTES;
-  const router = new Router([...apiRoutes(spool), ...controlRoutes(spool), ...workflowRoutes(spool), ...observabilityRoutes(spool), ...dashboardRoutes()]);
+  const drainDefaults: DrainDefaults = { budgetMs: DEFAULT_DRAIN_BUDGET_MS, ...options.drain };
+  const router = new Router([...apiRoutes(spool, drainDefaults), ...controlRoutes(spool), ...workflowRoutes(spool), ...observabilityRoutes(spool), ...dashboardRoutes()]);
   const routes = options.routes ?? [];
   const publicRoutes = routes.filter(isPublic);
   const tokens = new TokenGuard(options);
   const answersHost = hostCheck(options);
   const corsOrigins = new Set((options.corsOrigins ?? []).map((o) => parseOrigin(o)!));
+  const secrets = [...(options.triggerSecret !== undefined ? [options.triggerSecret] : []), ...(options.triggerSecrets ?? [])];
+  const signatures = secrets.length > 0 ? new TriggerSignatures(secrets) : null;
 
   const refuse = (request: Request, url: URL, status: number, code: string, reason: string): Response => {
     logger.warn("http request refused", { status, code, method: request.method, path: url.pathname, reason });
@@ -105,6 +146,18 @@ export function createHandler(spool: Spool, options: HandlerOptions = {}): Handl
     if (crossSite !== null) return refuse(request, url, 403, "FORBIDDEN_ORIGIN", crossSite);
     const preflight = preflightResponse(request, corsOrigins);
     if (preflight !== null) return preflight;
+
+    if (match.kind === "found" && match.route.signed && signatures !== null && request.headers.has(SIGNATURE_HEADER)) {
+      // a request that presents a signature is judged by it, whatever token it also sends
+      const body = await bodyGuard(request);
+      if ("status" in body) return refuse(request, url, body.status, body.code, body.message);
+      setBody(body);
+      const bytes = new Uint8Array(await body.request.arrayBuffer());
+      const refusal = await signatures.verify(request.headers.get(SIGNATURE_HEADER)!, bytes, spool.clock.now());
+      if (refusal !== null) return refuse(request, url, 401, refusal.code, refusal.reason);
+      const signed = new Request(body.request.url, { method: request.method, headers: request.headers, body: bytes.length > 0 ? bytes : null });
+      return await match.route.handler(signed, match.params, url, { access: "admin" });
+    }
 
     if (match.kind === "found") {
       const verdict = await tokens.check(request, accessOfRoute(match.route));
@@ -149,6 +202,16 @@ export function createHandler(spool: Spool, options: HandlerOptions = {}): Handl
         }
       }
       return withCors(request, response, corsOrigins);
+    },
+
+    scheduled(_event?: unknown, ...context: unknown[]): Promise<DrainSummary> {
+      const drained = spool.drain(drainDefaults);
+      const platform = context.find(
+        (candidate): candidate is WaitUntilContext => typeof (candidate as WaitUntilContext | null)?.waitUntil === "function",
+      );
+      platform?.waitUntil(drained);
+      drained.catch((error: unknown) => logger.error("scheduled drain failed", { error: (error as Error)?.message }));
+      return drained;
     },
   };
 }
@@ -210,5 +273,22 @@ export function checkHandlerOptions(options: HandlerOptions): void {
   }
   if (options.maxBodyBytes !== undefined && !(Number.isSafeInteger(options.maxBodyBytes) && options.maxBodyBytes > 0)) {
     bad(`maxBodyBytes must be a positive integer, got ${JSON.stringify(options.maxBodyBytes)}`);
+  }
+  if (options.triggerSecrets !== undefined && !Array.isArray(options.triggerSecrets)) {
+    bad(`triggerSecrets must be an array of strings, got ${typeof options.triggerSecrets}`);
+  }
+  const secrets = [["triggerSecret", options.triggerSecret] as const, ...(options.triggerSecrets ?? []).map((s, i) => [`triggerSecrets[${i}]`, s] as const)];
+  for (const [name, secret] of secrets) {
+    if (secret === undefined) continue;
+    // the value is a secret: messages name only the option
+    if (typeof secret !== "string") bad(`${name} must be a string, got ${typeof secret}`);
+    if (secret.length < MIN_TRIGGER_SECRET_LENGTH) bad(`${name} is too short: use ${MIN_TRIGGER_SECRET_LENGTH} characters or more (e.g. openssl rand -hex 32)`);
+  }
+  if (options.drain !== undefined) {
+    if (typeof options.drain !== "object" || options.drain === null) bad(`drain must be an object, got ${JSON.stringify(options.drain)}`);
+    const known = new Set(["budgetMs", "maxJobs", "queues", "concurrency"]);
+    const unknown = Object.keys(options.drain).filter((key) => !known.has(key));
+    if (unknown.length > 0) bad(`drain takes budgetMs, maxJobs, queues and concurrency, got ${unknown.join(", ")}`);
+    checkDrainOptions({ budgetMs: DEFAULT_DRAIN_BUDGET_MS, ...options.drain });
   }
 }

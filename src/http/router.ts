@@ -30,6 +30,8 @@ export interface RouteDefinition {
   access?: RouteAccess;
   /** Answer whatever Host the request names (the DNS-rebinding check is skipped). Only for GET /health. */
   anyHost?: boolean;
+  /** A request signed with a trigger secret (see trigger.ts) passes instead of the token. Only for POST /drain. */
+  signed?: boolean;
   handler: (request: Request, params: Params, url: URL, facts: RequestFacts) => Response | Promise<Response>;
 }
 

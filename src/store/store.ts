@@ -22,6 +22,7 @@ import {
   retryWorkflow,
 } from "./workflows.ts";
 import { Database, type DatabaseOptions, quickCheck } from "./database.ts";
+import { type DueWork, dueWork } from "./due-work.ts";
 import { type InsertResult, insertJobs } from "./insert-jobs.ts";
 import { type ExpiredLease, type RenewResult, findExpiredLeases, renewLeases } from "./leases.ts";
 import {
@@ -54,7 +55,7 @@ import {
 } from "./schedules.ts";
 
 export type { CompleteResult, DependencyResult, SettledJob, Workflow, WorkflowActionResult, WorkflowPage, WorkflowStatus };
-export type { ClaimRequest, CompleteAndClaimResult, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
+export type { ClaimRequest, CompleteAndClaimResult, DueWork, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
 export type { DeadJobFilter, FinishedCursor, JobListing, PurgeFilter, QueueSummary };
 export type { CountRow, StatsRows, StatsWrite };
@@ -119,6 +120,9 @@ export class Store {
   }
   promoteDueJobs(now: number): Promise<PromoteResult> {
     return promoteDueJobs(this.db, now);
+  }
+  dueWork(request: { now: number; queues: string[] | null; types: string[] }): Promise<DueWork> {
+    return dueWork(this.db, request);
   }
   getJob(id: string): Promise<Job | null> {
     return getJob(this.db, id);

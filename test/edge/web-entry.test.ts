@@ -70,6 +70,36 @@ describe("spool/web", () => {
     }
   });
 
+  it("drains from the bundle against a libSQL server: spool.drain, the handler's scheduled, and a signed POST /drain", async () => {
+    const web = await import(pathToFileURL(bundlePath).href);
+    const spool = await web.createSpool({ url: server.url });
+    const seen: number[] = [];
+    spool.define("drained", (payload: { n: number }) => void seen.push(payload.n), { timeoutMs: 5_000 });
+    try {
+      const enqueue = (n: number) => spool.enqueue("drained", { n });
+      await enqueue(1);
+      expect(await spool.drain({ budgetMs: 10_000 })).toMatchObject({ ran: 1, completed: 1, remaining: 0 });
+      const secret = "bundle-trigger-secret-0123456789";
+      const handler = web.createHandler(spool, { apiToken: "bundle-api-token-0123", triggerSecret: secret });
+      await enqueue(2);
+      expect(await handler.scheduled()).toMatchObject({ ran: 1, completed: 1 });
+      await enqueue(3);
+      const body = JSON.stringify({ budgetMs: 10_000 });
+      const response = await handler.fetch(
+        new Request("http://edge.example/drain", {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json", "spool-signature": await web.signTrigger(secret, body) },
+        }),
+      );
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ ran: 1, completed: 1, remaining: 0 });
+      expect(seen.sort()).toEqual([1, 2, 3]);
+    } finally {
+      await spool.close();
+    }
+  });
+
   it("refuses a file: URL with an error naming the main entry", async () => {
     const web = await import(pathToFileURL(bundlePath).href);
     const error = await web.createSpool({ url: `file:${join(dir, "local.db")}` }).catch((e: unknown) => e);
