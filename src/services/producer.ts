@@ -10,13 +10,13 @@
  * batches. Buffered jobs are leased like running ones (the heartbeat renews
  * them with the running ones), start in claim order, and go back to the queue
  * on stop without spending an attempt. The rule:
- * - jobs are short when the slowest of the last 16 finished attempts, and
- *   every attempt running now, took at most half the fastest poll
+ * - jobs are short when the last 16 finished attempts took on average, and
+ *   every attempt running now has taken so far, at most half the fastest poll
  *   (`minPollMs`, 25 ms: 12.5 ms) and at most a twentieth of the lease; until
  *   8 attempts have finished nothing is claimed ahead;
  * - the buffer holds at most `prefetch`, and no more than the worker can start
- *   in one renewal interval (a third of the lease) at the slowest recent
- *   attempt's pace, so no buffered lease outlives the pace that earned it;
+ *   in one renewal interval (a third of the lease) at the recent attempts'
+ *   pace, so no buffered lease outlives the pace that earned it;
  * - with every slot busy it refills only once the buffer holds fewer jobs
  *   than the slots, so a busy worker claims in batches of up to `prefetch`
  *   (and writes the outcomes gathered meanwhile with that claim) instead of
@@ -210,10 +210,11 @@ export class Producer {
 
   #run(job: ClaimedJob): void {
     const { executor, clock } = this.#options;
-    const startedAt = clock.now();
+    // only the claim-ahead rule reads start times; without it a job costs no clock read
+    const startedAt = this.#prefetch === 0 ? 0 : clock.now();
     const run = executor.run(job).then(
       ({ written }) => {
-        this.#record(clock.now() - startedAt);
+        if (this.#prefetch !== 0) this.#record(clock.now() - startedAt);
         const tracked = written.finally(() => this.#unwritten.delete(tracked));
         this.#unwritten.add(tracked);
       },
@@ -226,7 +227,6 @@ export class Producer {
   }
 
   #record(durationMs: number): void {
-    if (this.#prefetch === 0) return;
     this.#recent[this.#finished % RECENT] = durationMs;
     this.#finished++;
   }
@@ -234,16 +234,19 @@ export class Producer {
   /** How many more jobs to claim ahead now; 0 unless this worker's jobs are short (the rule in the module comment). */
   #roomAhead(now: number, free: number): number {
     if (this.#prefetch === 0 || this.#finished < WARM_UP) return 0;
-    let slowest = 0;
-    for (let i = 0; i < Math.min(this.#finished, RECENT); i++) slowest = Math.max(slowest, this.#recent[i]!);
+    // the mean, not the slowest: one attempt stalled by a busy machine must not turn the rule off
+    let total = 0;
+    const seen = Math.min(this.#finished, RECENT);
+    for (let i = 0; i < seen; i++) total += this.#recent[i]!;
+    const pace = total / seen;
     // the oldest attempt running now, which may already be longer than any that finished
     for (const startedAt of this.#inFlight.values()) {
-      slowest = Math.max(slowest, now - startedAt);
+      if (now - startedAt > this.#shortMs) return 0;
       break;
     }
-    if (slowest > this.#shortMs) return 0;
+    if (pace > this.#shortMs) return 0;
     const { concurrency, leaseMs } = this.#options;
-    const startable = Math.floor((concurrency * (leaseMs / 3)) / Math.max(slowest, 1));
+    const startable = Math.floor((concurrency * (leaseMs / 3)) / Math.max(pace, 1));
     const cap = Math.min(this.#prefetch, startable);
     // with every slot busy, claim only once the buffer cannot refill the slots again
     if (free <= 0 && this.#buffer.length >= concurrency) return 0;
