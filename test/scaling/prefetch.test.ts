@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { PRIORITY } from "../../src/core/options.ts";
-import { createSpool, type Spool } from "../../src/spool.ts";
+import { createSpool, type Spool } from "../../src/index.ts";
 import { ROOT, type RunningProcess, currentRuntime, freePort, startWorker } from "../support/processes.ts";
 import { deferred, tempDatabase, waitFor } from "../support/system.ts";
 
