@@ -33,7 +33,7 @@ import { SpoolError } from "../core/errors.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
-import { assertTransition } from "../core/states.ts";
+import { release } from "../core/transitions.ts";
 import type { ServedType } from "../store/claim-jobs.ts";
 import type { Completer } from "./completer.ts";
 import type { Executor } from "./executor.ts";
@@ -89,14 +89,14 @@ export class Producer {
   #claiming = true;
   #served: { revision: number; types: ReadonlyMap<string, ServedType>; unlimited: ReadonlyMap<string, ServedType> } | null = null;
 
-  /** Throws INVALID_OPTIONS (a SpoolError) unless `concurrency` is a positive integer. */
+  /** Throws INVALID_OPTIONS (a SpoolError) unless `concurrency` is a positive integer and `prefetch` a non-negative one. */
   constructor(options: ProducerOptions) {
     if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
       throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(options.concurrency)}`);
     }
     const prefetch = options.prefetch ?? 0;
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) {
-      throw new RangeError(`prefetch must be a non-negative integer, got ${options.prefetch}`);
+      throw new SpoolError("INVALID_OPTIONS", `prefetch must be a non-negative integer, got ${JSON.stringify(options.prefetch)}`);
     }
     this.#options = options;
     this.#prefetch = prefetch;
@@ -258,10 +258,9 @@ export class Producer {
     const jobs = this.#buffer.splice(0);
     if (jobs.length === 0) return;
     const now = this.#options.clock.now();
-    assertTransition("running", "pending", "release");
     for (const job of jobs) {
       const tracked = this.#options.completer
-        .submit({ id: job.id, token: job.leaseToken, finishedAt: now, status: "pending", runAt: null, outcome: null, error: null, stack: null, children: [] })
+        .submit(release(job, now))
         .then(() => undefined)
         .finally(() => this.#unwritten.delete(tracked));
       this.#unwritten.add(tracked);
