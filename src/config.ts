@@ -19,7 +19,7 @@ export interface WorkerConfig {
   port: number;
   hostname: string;
   concurrency: number;
-  /** SPOOL_PREFETCH: jobs claimed ahead of free slots while jobs are short, 0-10000 (0: off). Default: 4 × the concurrency. */
+  /** SPOOL_PREFETCH: jobs claimed ahead of free slots while jobs are short, 0-10000 (0: off). Default 0. */
   prefetch: number | undefined;
   leaseMs: number;
   queues: string[] | undefined;
