@@ -89,7 +89,7 @@ async function enqueueAll(spool, count, type = "noop") {
 }
 
 /** Runs `count` queued no-op jobs through one worker; resolves with jobs/s. */
-async function processAll(spool, count, concurrency = 10) {
+async function processAll(spool, count, concurrency = 10, prefetch = undefined) {
   let handled = 0;
   let allHandled;
   const finished = new Promise((r) => (allHandled = r));
@@ -97,27 +97,35 @@ async function processAll(spool, count, concurrency = 10) {
     if (++handled === count) allHandled();
   });
   const t = performance.now();
-  const worker = await spool.start({ concurrency, http: false });
+  const worker = await spool.start({ concurrency, prefetch, http: false });
   await finished;
   await worker.stop({ graceMs: 10_000 }); // drains the last outcomes to the database
   return rate(count, performance.now() - t);
 }
 
 async function spoolThroughput(base) {
-  const spool = await createSpool({ url: freshUrl() });
-  let t = performance.now();
-  await enqueueAll(spool, N);
-  const enqueue = rate(N, performance.now() - t);
-  const processing = await processAll(spool, N, 10);
-  const counts = await spool.countJobs();
-  await spool.close();
-  if (counts.completed !== N) throw new Error(`expected ${N} completed, found ${JSON.stringify(counts)}`);
-  report("spool: enqueueMany (jobs/s)", enqueue);
-  report("spool: processing, 1 process, concurrency 10 (jobs/s)", processing);
+  // prefetch off (the default) and 4 × the concurrency, each on a fresh file
+  const runs = {};
+  for (const [name, prefetch] of [["off", 0], ["on", 40]]) {
+    const spool = await createSpool({ url: freshUrl() });
+    const t = performance.now();
+    await enqueueAll(spool, N);
+    const enqueue = rate(N, performance.now() - t);
+    const processing = await processAll(spool, N, 10, prefetch);
+    const counts = await spool.countJobs();
+    await spool.close();
+    if (counts.completed !== N) throw new Error(`expected ${N} completed, found ${JSON.stringify(counts)}`);
+    runs[name] = { enqueue, processing };
+  }
+  report("spool: enqueueMany (jobs/s)", runs.off.enqueue);
+  report("spool: processing, 1 process, concurrency 10, prefetch off (jobs/s)", runs.off.processing);
+  report("spool: processing, 1 process, concurrency 10, prefetch 40 (jobs/s)", runs.on.processing);
   if (base) {
-    report("spool enqueueMany / baseline enqueue", `${Math.round((enqueue / base.enqueue) * 100)}%`);
-    report("spool processing / baseline processing (batches of 10)", `${Math.round((processing / base.processing) * 100)}%`);
-    report("spool processing / baseline processing (batches of 50)", `${Math.round((processing / base.processing50) * 100)}%`);
+    report("spool enqueueMany / baseline enqueue", `${Math.round((runs.off.enqueue / base.enqueue) * 100)}%`);
+    for (const name of ["off", "on"]) {
+      report(`spool processing, prefetch ${name} / baseline (batches of 10)`, `${Math.round((runs[name].processing / base.processing) * 100)}%`);
+      report(`spool processing, prefetch ${name} / baseline (batches of 50)`, `${Math.round((runs[name].processing / base.processing50) * 100)}%`);
+    }
   }
 }
 

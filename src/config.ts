@@ -19,6 +19,8 @@ export interface WorkerConfig {
   port: number;
   hostname: string;
   concurrency: number;
+  /** SPOOL_PREFETCH: jobs claimed ahead of free slots while jobs are short, 0-10000 (0: off). Default 0. */
+  prefetch: number | undefined;
   leaseMs: number;
   queues: string[] | undefined;
   logLevel: LogLevel;
@@ -104,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     port: integer(env, "SPOOL_PORT", DEFAULT_PORT, 0, 65535),
     hostname,
     concurrency: integer(env, "SPOOL_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 10_000),
+    prefetch: env.SPOOL_PREFETCH === undefined || env.SPOOL_PREFETCH === "" ? undefined : integer(env, "SPOOL_PREFETCH", 0, 0, 10_000),
     leaseMs: integer(env, "SPOOL_LEASE_MS", DEFAULT_LEASE_MS, 100, 24 * 60 * 60 * 1000),
     queues,
     logLevel,

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     }
     await definition.setup?.(spool);
     // start first: it refuses a damaged database file before any port opens
-    const runtime = await spool.start({ concurrency: config.concurrency, queues: config.queues });
+    const runtime = await spool.start({ concurrency: config.concurrency, prefetch: config.prefetch, queues: config.queues });
     // #endregion host_jobs_module
     const server = await serve(spool, {
       port: config.port,

@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       port: 8787,
       hostname: "127.0.0.1",
       concurrency: 10,
+      prefetch: undefined,
       leaseMs: 30_000,
       queues: undefined,
       logLevel: "info",
@@ -35,6 +36,7 @@ describe("loadConfig", () => {
         SPOOL_PORT: "9000",
         SPOOL_HOSTNAME: "0.0.0.0",
         SPOOL_CONCURRENCY: "50",
+        SPOOL_PREFETCH: "0",
         SPOOL_LEASE_MS: "5000",
         SPOOL_QUEUES: "mail, billing",
         SPOOL_LOG_LEVEL: "debug",
@@ -56,6 +58,7 @@ describe("loadConfig", () => {
       port: 9000,
       hostname: "0.0.0.0",
       concurrency: 50,
+      prefetch: 0,
       leaseMs: 5000,
       queues: ["mail", "billing"],
       logLevel: "debug",
@@ -79,6 +82,8 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SPOOL_DATABASE_URL: "postgres://x" })).toThrow(/SPOOL_DATABASE_URL="postgres:\/\/x"/);
     expect(() => loadConfig({ SPOOL_LOG_LEVEL: "loud" })).toThrow(/SPOOL_LOG_LEVEL/);
     expect(() => loadConfig({ SPOOL_LEASE_MS: "-1" })).toThrow(/SPOOL_LEASE_MS/);
+    expect(() => loadConfig({ SPOOL_PREFETCH: "-1" })).toThrow(/SPOOL_PREFETCH="-1"/);
+    expect(() => loadConfig({ SPOOL_PREFETCH: "lots" })).toThrow(/SPOOL_PREFETCH="lots"/);
     expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "0" })).toThrow(/SPOOL_MAX_JSON_DEPTH="0"/);
     expect(() => loadConfig({ SPOOL_MAX_JSON_DEPTH: "deep" })).toThrow(/SPOOL_MAX_JSON_DEPTH/);
     expect(() => loadConfig({ SPOOL_RETENTION_MS: "-5" })).toThrow(/SPOOL_RETENTION_MS="-5"/);

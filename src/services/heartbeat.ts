@@ -1,10 +1,11 @@
 /**
- * Keeps the leases of this process's running jobs alive: one statement renews
- * them all. A job whose lease is gone (it ran too long unrenewed and another
+ * Keeps the leases of this process's running jobs, and of the jobs it claimed
+ * ahead, alive: one statement renews them all. A job whose lease is gone (it ran too long unrenewed and another
  * worker took it over) or that an operator cancelled is told to stop through
  * its signal.
  */
 import type { Clock } from "../core/clock.ts";
+import type { ClaimedJob } from "../core/job.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
 import type { Executor } from "./executor.ts";
@@ -16,6 +17,11 @@ export interface HeartbeatOptions {
   clock: Clock;
   logger: Logger;
   leaseMs: number;
+  /**
+   * Jobs claimed ahead and not started yet: leased like running ones, so
+   * renewed with them. `lost` is told of each whose lease is gone.
+   */
+  claimedAhead?: { jobs(): readonly ClaimedJob[]; lost(id: string): void };
 }
 
 export class Heartbeat {
@@ -51,11 +57,14 @@ export class Heartbeat {
     const entries = [...executor.running.values()].filter(
       (e) => (e.stopReason === null || e.stopReason === "cancelled") && (onlyId === undefined || e.job.id === onlyId),
     );
-    if (entries.length === 0) return this.intervalMs;
+    const ahead = onlyId === undefined ? [...(this.#options.claimedAhead?.jobs() ?? [])] : [];
+    if (entries.length === 0 && ahead.length === 0) return this.intervalMs;
     const { renewed, cancelRequested } = await store.renewLeases(
-      entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken })),
+      [...entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken })), ...ahead.map((job) => ({ id: job.id, token: job.leaseToken }))],
       now + leaseMs,
     );
+    // a cancel asked for a buffered job reaches its handler's signal once it starts
+    for (const job of ahead) if (!renewed.has(job.id)) this.#options.claimedAhead!.lost(job.id);
     for (const entry of entries) {
       const id = entry.job.id;
       if (!renewed.has(id)) {

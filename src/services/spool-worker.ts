@@ -33,6 +33,8 @@ export interface SpoolWorkerOptions {
   concurrency: number;
   queues: string[] | null;
   leaseMs: number;
+  /** Jobs claimed ahead of free slots at most while jobs are short; 0 turns it off (see Producer). Default 0. */
+  prefetch?: number;
   maxPayloadBytes: number;
   /** Deepest nesting of a payload ctx.enqueue accepts. Default 64. */
   maxJsonDepth?: number;
@@ -102,11 +104,19 @@ export class SpoolWorker {
       concurrency: options.concurrency,
       queues: options.queues,
       leaseMs: options.leaseMs,
+      prefetch: options.prefetch,
       minPollMs: options.minPollMs,
       maxPollMs: options.maxPollMs,
       newToken: options.newToken,
     });
-    this.heartbeat = new Heartbeat({ store, executor: this.executor, clock, logger, leaseMs: options.leaseMs });
+    this.heartbeat = new Heartbeat({
+      store,
+      executor: this.executor,
+      clock,
+      logger,
+      leaseMs: options.leaseMs,
+      claimedAhead: { jobs: () => this.producer.buffered, lost: (id) => this.producer.dropBuffered(id) },
+    });
     this.promoter = new Promoter({ store, clock, logger, onPromoted: () => this.producer.wake() });
     this.cron = new Cron({ store, types, clock, logger, maxPayloadBytes: options.maxPayloadBytes, events, onFired: () => this.producer.wake() });
     this.reaper = new Reaper({
@@ -117,7 +127,7 @@ export class SpoolWorker {
       logger,
       leaseMs: options.leaseMs,
       random: options.random,
-      isHeldHere: (job) => this.executor.running.get(job.id)?.job.leaseToken === job.leaseToken,
+      isHeldHere: (job) => this.executor.running.get(job.id)?.job.leaseToken === job.leaseToken || this.producer.holds(job),
       events,
       retentionMs: options.retentionMs,
     });
