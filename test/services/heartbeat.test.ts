@@ -78,7 +78,7 @@ describe("heartbeat", () => {
     expect(claimed).toHaveLength(40);
     // every handler has returned and its outcome waits in the completer
     const runs = await Promise.all(claimed.map((job) => worker.executor.run(job)));
-    expect(worker.executor.running.size).toBe(40);
+    expect(worker.running.size).toBe(40);
     // the completion batch reaches the database first, the renewal of the same attempts right after it
     await Promise.all([worker.completer.runOnce(Date.now()), worker.heartbeat.runOnce(Date.now())]);
     await Promise.all(runs.map((run) => run.written));
@@ -88,7 +88,7 @@ describe("heartbeat", () => {
     const completed = await spool.listJobs({ status: "completed", limit: 100 });
     expect(completed.jobs).toHaveLength(40);
     expect(completed.jobs.every((job) => job.attempts === 1)).toBe(true);
-    expect(worker.executor.running.size).toBe(0);
+    expect(worker.running.size).toBe(0);
   });
 
   it("still stops an attempt whose lease another worker took over", async () => {
