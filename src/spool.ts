@@ -242,7 +242,7 @@ const MINUTE_MS = 60_000;
 
 export class Spool {
   readonly workerId: string;
-  readonly store: Store;
+  private readonly store: Store;
   /**
    * Your own SQL on this Spool's database, for a jobs module that keeps its
    * own tables beside the queue (the bundled order pipeline keeps its orders
@@ -253,7 +253,12 @@ export class Spool {
    * is refused with INVALID_OPTIONS; SQL errors reject as libSQL reports them.
    */
   readonly sql: SqlExecutor;
-  readonly types = new JobTypes();
+  private readonly types = new JobTypes();
+  /**
+   * The clock this Spool reads (`options.clock`, default the system clock).
+   * Public because jobs modules time their own work by it (the bundled order
+   * pipeline does), so a test's clock moves them too.
+   */
   readonly clock: Clock;
   readonly logger: Logger;
   readonly leaseMs: number;
