@@ -47,16 +47,17 @@ function check(service: string, field: string, value: unknown, requirement: Requ
   } else if (requirement === "string") {
     if (typeof value !== "string") fail("a string");
   } else {
-    if (typeof value !== "object" || value === null) fail(`an object with ${requirement.methods.join(", ")}`);
-    for (const method of requirement.methods) {
-      if (typeof (value as Record<string, unknown>)[method] !== "function") fail(`an object with ${requirement.methods.join(", ")}`);
-    }
+    const wanted = `an object with ${requirement.methods.join(", ")}`;
+    if (typeof value !== "object" || value === null) fail(wanted);
+    const missing = requirement.methods.find((method) => typeof (value as Record<string, unknown>)[method] !== "function");
+    if (missing !== undefined) throw new SpoolError("INVALID_OPTIONS", `${service}: ${field} must be ${wanted}, got an object without ${missing}`);
   }
 }
 
 function describe(value: unknown): string {
   if (value === undefined) return "undefined";
   if (typeof value === "function") return "a function";
-  if (typeof value === "object") return value === null ? "null" : "an object without it";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
   return JSON.stringify(value) ?? String(value);
 }

@@ -117,6 +117,12 @@ describe("completer", () => {
     expect((await spool.getJob(id))!.status).toBe("completed");
   });
 
+  it("refuses a store without completeJobs with INVALID_OPTIONS naming the field and the missing method", () => {
+    expect(() => new Completer({ store: {} as never, clock: heldClock(), logger: silentLogger })).toThrow(
+      expect.objectContaining({ name: "SpoolError", code: "INVALID_OPTIONS", message: "completer: store must be an object with completeJobs, got an object without completeJobs" }),
+    );
+  });
+
   it("gives queued outcomes up on abandon(): their submitters learn nothing was written", async () => {
     const { spool, completer } = await setup();
     const { id } = await spool.enqueue("task", null);
