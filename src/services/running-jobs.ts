@@ -28,6 +28,7 @@ export interface RunningJob {
   settled: boolean;
 }
 
+/** The attempts running in one worker (or one drain), by job id; in memory only, empty at start. */
 export class RunningJobs {
   readonly #entries = new Map<string, RunningJob>();
 
@@ -43,14 +44,17 @@ export class RunningJobs {
     this.#entries.delete(id);
   }
 
+  /** The entry of job `id`'s attempt, if it runs here. */
   get(id: string): RunningJob | undefined {
     return this.#entries.get(id);
   }
 
+  /** Whether job `id` has an attempt running here. */
   has(id: string): boolean {
     return this.#entries.has(id);
   }
 
+  /** How many attempts run here now. */
   get size(): number {
     return this.#entries.size;
   }
