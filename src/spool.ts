@@ -242,7 +242,7 @@ const MINUTE_MS = 60_000;
 
 export class Spool {
   readonly workerId: string;
-  readonly store: Store;
+  private readonly store: Store;
   /**
    * Your own SQL on this Spool's database, for a jobs module that keeps its
    * own tables beside the queue (the bundled order pipeline keeps its orders
@@ -253,7 +253,12 @@ export class Spool {
    * is refused with INVALID_OPTIONS; SQL errors reject as libSQL reports them.
    */
   readonly sql: SqlExecutor;
-  readonly types = new JobTypes();
+  private readonly types = new JobTypes();
+  /**
+   * The clock this Spool reads (`options.clock`, default the system clock).
+   * Public because jobs modules time their own work by it (the bundled order
+   * pipeline does), so a test's clock moves them too.
+   */
   readonly clock: Clock;
   readonly logger: Logger;
   readonly leaseMs: number;
@@ -354,8 +359,7 @@ export class Spool {
       else if (row.status === "scheduled" && (earliest === null || row.runAt < earliest)) earliest = row.runAt;
     }
     for (const worker of this.#workers) {
-      if (ready) worker.producer.wake();
-      if (earliest !== null) worker.promoter.notifyScheduled(earliest);
+      worker.notifyEnqueued(ready, earliest);
     }
     return results;
   }
@@ -441,7 +445,7 @@ export class Spool {
     const result = this.#workflowResult(await this.store.cancelWorkflow(String(id), this.clock.now()), id, "cancel");
     for (const jobId of result.running) {
       for (const worker of this.#workers) {
-        if (worker.executor.running.has(jobId)) worker.executor.stop(jobId, "cancelled");
+        worker.stopAttempt(jobId, "cancelled");
       }
     }
     return { status: result.running.length > 0 ? "cancelling" : "cancelled", jobs: result.jobs };
@@ -455,7 +459,7 @@ export class Spool {
   async retryWorkflow(id: string): Promise<{ jobs: number }> {
     this.#checkOpen();
     const result = this.#workflowResult(await this.store.retryWorkflow(String(id), this.clock.now()), id, "retry");
-    for (const worker of this.#workers) worker.producer.wake();
+    for (const worker of this.#workers) worker.wake();
     return { jobs: result.jobs };
   }
 
@@ -605,7 +609,7 @@ export class Spool {
   async retry(id: string): Promise<void> {
     this.#checkOpen();
     this.#throwUnlessOk(await this.store.replayJob(String(id), this.clock.now()), id, "retry");
-    for (const worker of this.#workers) worker.producer.wake();
+    for (const worker of this.#workers) worker.wake();
   }
 
   /**
@@ -629,7 +633,7 @@ export class Spool {
       const batch = await this.store.replayDeadBatch({ type, queue }, cursor, this.clock.now());
       cursor = batch.next;
       done += batch.replayed;
-      if (batch.replayed > 0) for (const worker of this.#workers) worker.producer.wake();
+      if (batch.replayed > 0) for (const worker of this.#workers) worker.wake();
       onProgress?.({ done, total: Math.max(total, done) });
       if (cursor) await this.clock.sleep(0);
     } while (cursor);
@@ -692,8 +696,8 @@ export class Spool {
       if (job) this.events.emit("cancelled", { job: summaryOf(job) });
     }
     if (result.ok && result.status === "cancelling") {
-      for (const executor of [...this.#workers].map((w) => w.executor).concat([...this.#drains].map((d) => d.executor))) {
-        if (executor.running.has(String(id))) executor.stop(String(id), "cancelled");
+      for (const holder of [...this.#workers, ...this.#drains]) {
+        holder.stopAttempt(String(id), "cancelled");
       }
     }
     return (result as { status: "cancelled" | "cancelling" }).status;
@@ -708,7 +712,7 @@ export class Spool {
   async resumeQueue(name: string): Promise<void> {
     this.#checkOpen();
     await this.store.setQueuePaused(checkName(name, "queue name"), false);
-    for (const worker of this.#workers) worker.producer.wake();
+    for (const worker of this.#workers) worker.wake();
   }
 
   /**
@@ -767,7 +771,7 @@ export class Spool {
       if (!known) this.#schedules.delete(spec.name);
       throw error;
     }
-    for (const worker of this.#workers) worker.cron.wake();
+    for (const worker of this.#workers) worker.notifySchedulesChanged();
   }
 
   /** Removes a schedule from every process; jobs it already enqueued stay. Returns false when there was none. */
@@ -804,7 +808,7 @@ export class Spool {
       if (!stored) throw scheduleNotFound(name);
       const next = compileCron(name, stored.cron, stored.timezone).nextAfter(this.clock.now());
       if (await this.store.resumeSchedule(stored, next)) {
-        for (const worker of this.#workers) worker.cron.wake();
+        for (const worker of this.#workers) worker.notifySchedulesChanged();
         return;
       }
     }
@@ -933,7 +937,7 @@ export class Spool {
       signal,
       isHeldHere: (job): boolean =>
         [...this.#drains].some((d) => d !== drain && d.holds(job)) ||
-        [...this.#workers].some((w) => w.executor.running.get(job.id)?.job.leaseToken === job.leaseToken),
+        [...this.#workers].some((w) => w.holds(job)),
     });
     this.#drains.add(drain);
     try {

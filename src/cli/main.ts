@@ -8,7 +8,7 @@ import { loadConfig } from "../config.ts";
 import { SpoolError } from "../core/errors.ts";
 import { fileIdentity } from "../runtime/files.ts";
 import type { Spool } from "../spool.ts";
-import { filePath } from "../store/file-connection.ts";
+import { filePath } from "../store/file-path.ts";
 import { type FlagSpec, UsageError, parseArgs } from "./args.ts";
 import { COMMANDS, type Command, CommandFailure, type RunContext } from "./commands.ts";
 import { progressDisplay } from "./progress.ts";

@@ -6,7 +6,7 @@
  */
 import { fileIdentity } from "../runtime/files.ts";
 import type { ConnectionSettings } from "../store/database.ts";
-import type { Connection } from "../store/file-connection.ts";
+import type { Connection } from "../store/connection.ts";
 import { ServerConnection } from "../store/server-connection.ts";
 import type { Platform } from "./platform.ts";
 

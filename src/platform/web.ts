@@ -4,7 +4,7 @@
  */
 import { SpoolError } from "../core/errors.ts";
 import type { ConnectionSettings } from "../store/database.ts";
-import type { Connection } from "../store/file-connection.ts";
+import type { Connection } from "../store/connection.ts";
 import { ServerConnection } from "../store/server-connection.ts";
 import type { Platform } from "./platform.ts";
 

@@ -7,6 +7,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface AgerOptions {
@@ -21,7 +22,9 @@ export class Ager {
   readonly #options: AgerOptions;
   readonly #loop: ServiceLoop;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: AgerOptions) {
+    checkDependencies("ager", options, { store: storeWith("ageWaitingJobs"), clock: CLOCK, logger: LOGGER });
     this.#options = options;
     this.#loop = new ServiceLoop({ name: "ager", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
   }

@@ -2,8 +2,9 @@
  * The completer: the only writer of attempt outcomes. Executors submit; the
  * completer writes everything that piled up since its last write in one batch,
  * so under load a worker costs one round trip per batch, not per job. When the
- * producer is about to claim (a finished job freed its slot), the outcomes go
- * in the same transaction as the claim. A failed write is retried with backoff
+ * producer is about to claim (a finished job freed its slot), it lends the
+ * queued outcomes to the claim (`withPendingOutcomes`), so both go in one
+ * transaction; the completer still owns what happens to them. A failed write is retried with backoff
  * for as long as the worker runs: the store failing must not fail a job. Only
  * `abandon()` (a shutdown that cannot wait) gives unwritten outcomes up; their
  * jobs keep their leases until these expire, then the reaper runs them again.
@@ -11,8 +12,8 @@
 import type { Clock } from "../core/clock.ts";
 import type { EventSink } from "../core/events.ts";
 import type { Logger } from "../core/logger.ts";
-import type { ClaimedJob } from "../core/job.ts";
-import type { ClaimRequest, CompleteResult, Outcome, SettledJob, Store } from "../store/store.ts";
+import type { CompleteResult, Outcome, SettledJob, Store } from "../store/store.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import { FailureTracker, type ServiceHealth } from "./loop.ts";
 
 export interface CompleterOptions {
@@ -40,7 +41,9 @@ export class Completer {
   readonly #failures: FailureTracker;
   #abandoned = false;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: CompleterOptions) {
+    checkDependencies("completer", options, { store: storeWith("completeJobs"), clock: CLOCK, logger: LOGGER }, { maxBatch: "positive integer" });
     this.#options = options;
     this.#failures = new FailureTracker("completer", options.logger, "completer could not write outcomes; retrying");
   }
@@ -73,16 +76,17 @@ export class Completer {
   }
 
   /**
-   * Claims as `request` asks, writing the queued outcomes in the same
-   * transaction. Outcomes that cannot be written go back to the queue.
+   * Hands the outcomes queued now to `write`, which must write them in its
+   * own transaction (the producer's claim does, so one commit carries both),
+   * and resolves what it returns. With none queued, `write` gets an empty
+   * list. Written outcomes resolve their submitters; if `write` throws, they
+   * go back to the queue, to be written by the completer's own loop.
    */
-  async completeAndClaim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const { store } = this.#options;
+  async withPendingOutcomes<T extends CompleteResult>(write: (outcomes: Outcome[]) => Promise<T>): Promise<T> {
     while (this.#writing) await this.#writing;
     const batch = this.#queue.splice(0, this.#options.maxBatch ?? 500);
-    if (batch.length === 0) return store.claimJobs(request);
-    const result = await this.#write(batch, store.completeAndClaim(batch.map((p) => p.outcome), request, request.now));
-    return result.jobs;
+    if (batch.length === 0) return write([]);
+    return this.#write(batch, write(batch.map((p) => p.outcome)));
   }
 
   async #write<T extends CompleteResult>(batch: Pending[], write: Promise<T>): Promise<T> {

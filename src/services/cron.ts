@@ -18,6 +18,7 @@ import type { Logger } from "../core/logger.ts";
 import { newJobRow } from "../core/new-job.ts";
 import { type CronTimes, compileCron, dueTicks } from "../core/schedule.ts";
 import type { ScheduleRecord, Store } from "../store/store.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface CronOptions {
@@ -41,7 +42,9 @@ export class Cron {
   readonly #compiled = new Map<string, CronTimes>();
   readonly #reportedBroken = new Set<string>();
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: CronOptions) {
+    checkDependencies("cron", options, { store: storeWith("listSchedules", "fireScheduleTicks"), types: { methods: ["options"] }, clock: CLOCK, logger: LOGGER }, { onFired: "function" });
     const maxSleepMs = options.maxSleepMs ?? 5000;
     if (!Number.isSafeInteger(maxSleepMs) || maxSleepMs < 1 || maxSleepMs > LONGEST_SLEEP_MS) {
       throw new SpoolError("INVALID_OPTIONS", `maxSleepMs must be an integer from 1 to ${LONGEST_SLEEP_MS}, got ${JSON.stringify(options.maxSleepMs)}`);

@@ -28,6 +28,7 @@ import { Ager } from "./ager.ts";
 import { Completer, type CompleterOptions } from "./completer.ts";
 import { Cron } from "./cron.ts";
 import { Executor } from "./executor.ts";
+import { RunningJobs, type StopReason } from "./running-jobs.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { ServiceLoop } from "./loop.ts";
 import { Promoter } from "./promoter.ts";
@@ -70,7 +71,7 @@ export interface DrainServiceOptions {
   concurrency: number;
   /** Ends the drain early: no more claims, running jobs are handed back. */
   signal?: AbortSignal;
-  /** True for a lease held by an attempt elsewhere in this process (see ReaperOptions.isHeldHere). */
+  /** True for a lease held by an attempt elsewhere in this process (handed to the reaper as ReaperOptions.running). */
   isHeldHere?: (job: ClaimedJob) => boolean;
   /** This process's event sink: a drain reports what it commits, as a worker does. */
   events?: EventSink;
@@ -87,6 +88,8 @@ export function writeReserveMs(budgetMs: number): number {
 export class Drain {
   readonly #options: DrainServiceOptions;
   readonly executor: Executor;
+  /** The attempts this drain is running: its executor and heartbeat share it. */
+  readonly running = new RunningJobs();
   readonly #completer: Completer;
   readonly #heartbeat: Heartbeat;
   /** Claimed jobs that did not fit in the time left, held until claiming ends. */
@@ -103,27 +106,34 @@ export class Drain {
     const { store, clock, logger, types } = options;
     const { events } = options;
     this.#completer = new TallyingCompleter({ store, clock, logger, events }, (outcome) => this.#tally(outcome));
+    const running = this.running;
+    const heartbeat = new Heartbeat({ store, running, clock, logger, leaseMs: options.leaseMs });
+    this.#heartbeat = heartbeat;
     this.executor = new Executor({
       types,
       completer: this.#completer,
+      running,
       clock,
       logger,
       maxPayloadBytes: options.maxPayloadBytes,
       maxJsonDepth: options.maxJsonDepth,
       random: options.random,
       events,
-      renewLease: async (id) => {
-        await this.#heartbeat.runOnce(clock.now(), id);
-        if (this.executor.running.get(id)?.stopReason === "lease_lost") throw new Error(`job ${id} lost its lease`);
-      },
+      renewLease: (id) => heartbeat.renew(id),
     });
-    this.#heartbeat = new Heartbeat({ store, executor: this.executor, clock, logger, leaseMs: options.leaseMs });
   }
 
   /** Whether this drain holds `job`'s lease now (running it, or holding it to hand back). */
   holds(job: { id: string; leaseToken: string }): boolean {
-    const held = this.executor.running.get(job.id)?.job ?? this.#held.get(job.id);
+    const held = this.running.get(job.id)?.job ?? this.#held.get(job.id);
     return held?.leaseToken === job.leaseToken;
+  }
+
+  /** Stops the attempt this drain runs for job `id` (see RunningJobs.stop); true when one was. */
+  stopAttempt(id: string, reason: StopReason): boolean {
+    if (!this.running.has(id)) return false;
+    this.running.stop(id, reason);
+    return true;
   }
 
   /** Ends the drain early: claiming stops and running jobs are handed back. */
@@ -205,7 +215,7 @@ export class Drain {
       logger,
       leaseMs: this.#options.leaseMs,
       random: this.#options.random,
-      isHeldHere: this.#options.isHeldHere,
+      running: this.#options.isHeldHere ? { holds: this.#options.isHeldHere } : undefined,
       events: this.#options.events,
     }).runOnce(now);
     await new Ager({ store, clock, logger }).runOnce(now);
@@ -235,7 +245,8 @@ export class Drain {
         // outcomes submitted before the claim are written in its transaction, so an
         // empty claim with nothing running means nothing more is due
         const idle = inFlight.size === 0;
-        const jobs = await this.#completer.completeAndClaim({ limit: want, types, queues, workerId, token: this.#options.newToken(), now, leaseMs });
+        const request = { limit: want, types, queues, workerId, token: this.#options.newToken(), now, leaseMs };
+        const { jobs } = await this.#completer.withPendingOutcomes((outcomes) => this.#options.store.completeAndClaim(outcomes, request, now));
         for (const job of jobs) {
           if (job.timeoutMs !== null && job.timeoutMs > handlersEnd - clock.now()) this.#held.set(job.id, job);
           else this.#start(job);
@@ -289,9 +300,9 @@ export class Drain {
       await this.#untilOneFinishes(handlersEnd);
     }
     if (this.#inFlight.size === 0) return;
-    const unfinished = [...this.executor.running.keys()];
+    const unfinished = this.running.ids();
     this.#options.logger.warn("drain handler time over; handing unfinished jobs back to the queue", { jobIds: unfinished });
-    for (const id of unfinished) this.executor.stop(id, "shutdown");
+    for (const id of unfinished) this.running.stop(id, "shutdown");
     await Promise.all(this.#inFlight);
   }
 

@@ -15,16 +15,19 @@ import { encodePayload } from "../core/payload.ts";
 import { type AttemptError, type Outcome, cancel, complete, dead, release, retryLater } from "../core/transitions.ts";
 import type { Completer } from "./completer.ts";
 import { emitOutcome } from "./job-events.ts";
+import { CLOCK, LOGGER, checkDependencies } from "./dependencies-check.ts";
+import type { RunningJob, RunningJobs } from "./running-jobs.ts";
 
 /** Largest handler result kept, in bytes of JSON: 64 KiB. */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 
-/** Why a running attempt's signal was aborted. */
-export type StopReason = "timed_out" | "lease_lost" | "cancelled" | "shutdown";
+export type { RunningJob, StopReason } from "./running-jobs.ts";
 
 export interface ExecutorOptions {
   types: JobTypes;
   completer: Completer;
+  /** Where each attempt is registered while it runs; the heartbeat and the reaper read it, and stops go through it. */
+  running: RunningJobs;
   clock: Clock;
   logger: Logger;
   maxPayloadBytes: number;
@@ -33,7 +36,7 @@ export interface ExecutorOptions {
   /** Largest result a handler may return, in bytes of JSON; a larger one fails the attempt. Default 64 KiB. */
   maxResultBytes?: number;
   random?: () => number;
-  /** Renews one job's lease now; used by ctx.heartbeat(). */
+  /** Renews one job's lease now, throwing LEASE_LOST when it is gone; used by ctx.heartbeat(). */
   renewLease?: (id: string) => Promise<void>;
   /** Reads a job's `after` dependencies with their results; used by ctx.dependencies(). */
   readDependencies?: (id: string) => Promise<DependencyResult[]>;
@@ -43,52 +46,20 @@ export interface ExecutorOptions {
   events?: EventSink;
 }
 
-export interface RunningJob {
-  job: ClaimedJob;
-  /** Made on first use of ctx.signal: most handlers never read it, and a controller per job showed in profiles. */
-  controller: AbortController | null;
-  stopReason: StopReason | null;
-  stopError: SpoolError | null;
-  /** Rejects the wait for the handler, so a handler that ignores its signal cannot hold the attempt. */
-  interrupt: ((error: SpoolError) => void) | null;
-  /**
-   * The handler is done and the outcome is decided (and submitted, unless
-   * none is written). A renewal that misses such a job raced the write of its
-   * outcome: the lease is not lost, the job just left `running`.
-   */
-  settled: boolean;
-}
-
 export class Executor {
   readonly #options: ExecutorOptions;
-  readonly running = new Map<string, RunningJob>();
+  readonly #running: RunningJobs;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: ExecutorOptions) {
+    checkDependencies(
+      "executor",
+      options,
+      { types: { methods: ["get", "options"] }, completer: { methods: ["submit"] }, running: { methods: ["add", "stop"] }, clock: CLOCK, logger: LOGGER },
+      { random: "function", renewLease: "function", readDependencies: "function", workflowsOfJobs: "function" },
+    );
     this.#options = options;
-  }
-
-  /**
-   * Aborts a running attempt's signal; its outcome follows from `reason`.
-   * A cancelled attempt is still waited for: its lease is kept (and renewed)
-   * until the handler really ends, so the job stays `running` and cannot be
-   * retried or claimed while its handler still runs. A later stop (timeout,
-   * lost lease, shutdown) ends that wait, the attempt still ending cancelled
-   * unless its lease was lost.
-   */
-  stop(id: string, reason: StopReason): void {
-    const entry = this.running.get(id);
-    if (!entry) return;
-    if (entry.stopReason === "cancelled" && reason !== "cancelled") {
-      if (reason === "lease_lost") entry.stopReason = reason;
-      entry.interrupt?.(entry.stopError!);
-      return;
-    }
-    if (entry.stopReason !== null) return;
-    entry.stopReason = reason;
-    const code = reason === "timed_out" ? "TIMED_OUT" : reason === "lease_lost" ? "LEASE_LOST" : "CLOSED";
-    entry.stopError = new SpoolError(code, stopMessage(entry.job, reason));
-    entry.controller?.abort(entry.stopError);
-    if (reason !== "cancelled") entry.interrupt?.(entry.stopError);
+    this.#running = options.running;
   }
 
   /**
@@ -98,8 +69,7 @@ export class Executor {
    */
   async run(job: ClaimedJob): Promise<{ written: Promise<void> }> {
     const { types, clock } = this.#options;
-    const entry: RunningJob = { job, controller: null, stopReason: null, stopError: null, interrupt: null, settled: false };
-    this.running.set(job.id, entry);
+    const entry = this.#running.add(job);
     this.#options.events?.emit("started", { job });
     const children: NewJobRow[] = [];
     // made on first use: most handlers stage nothing and warn of nothing
@@ -115,7 +85,7 @@ export class Executor {
       if (job.timeoutMs !== null) {
         const done = (timeoutDone = new AbortController());
         void clock.sleep(job.timeoutMs, done.signal).then(() => {
-          if (!done.signal.aborted) this.stop(job.id, "timed_out");
+          if (!done.signal.aborted) this.#running.stop(job.id, "timed_out");
         });
       }
       const ctx: JobContext = {
@@ -168,17 +138,17 @@ export class Executor {
     try {
       outcome = this.#decide(entry, result, children, warnings, definition?.options.backoff, definition?.options.isPermanent);
     } catch (error) {
-      this.running.delete(job.id);
+      this.#running.delete(job.id);
       throw error;
     }
     entry.settled = true;
     if (outcome === null) {
-      this.running.delete(job.id);
+      this.#running.delete(job.id);
       return { written: Promise.resolve() };
     }
     // the lease is still renewed until the outcome is written
     const written = this.#options.completer.submit(outcome).then((held) => {
-      this.running.delete(job.id);
+      this.#running.delete(job.id);
       this.#log(job, outcome, held);
       if (held && this.#options.events) emitOutcome(this.#options.events, job, outcome, result.ok ? null : result.error);
     });
@@ -270,19 +240,6 @@ function encodeResult(value: unknown, maxBytes: number): string {
       throw new SpoolError("RESULT_TOO_LARGE", `${error.message} (maxResultBytes): return less, or store it elsewhere and return a reference`);
     }
     throw error;
-  }
-}
-
-function stopMessage(job: ClaimedJob, reason: StopReason): string {
-  switch (reason) {
-    case "timed_out":
-      return `job ${job.id} (${job.type}) timed out after ${job.timeoutMs} ms`;
-    case "lease_lost":
-      return `job ${job.id} (${job.type}) lost its lease`;
-    case "cancelled":
-      return `job ${job.id} (${job.type}) was cancelled`;
-    case "shutdown":
-      return `job ${job.id} (${job.type}) was interrupted by shutdown`;
   }
 }
 

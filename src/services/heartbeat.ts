@@ -5,15 +5,18 @@
  * its signal.
  */
 import type { Clock } from "../core/clock.ts";
+import { SpoolError } from "../core/errors.ts";
 import type { ClaimedJob } from "../core/job.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
-import type { Executor } from "./executor.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
+import type { RunningJobs } from "./running-jobs.ts";
 
 export interface HeartbeatOptions {
   store: Store;
-  executor: Executor;
+  /** The attempts whose leases it renews, and stops when a lease is lost or a cancel was asked. */
+  running: RunningJobs;
   clock: Clock;
   logger: Logger;
   leaseMs: number;
@@ -28,7 +31,9 @@ export class Heartbeat {
   readonly #options: HeartbeatOptions;
   readonly #loop: ServiceLoop;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: HeartbeatOptions) {
+    checkDependencies("heartbeat", options, { store: storeWith("renewLeases"), running: { methods: ["entries", "stop"] }, clock: CLOCK, logger: LOGGER });
     this.#options = options;
     this.#loop = new ServiceLoop({ name: "heartbeat", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
   }
@@ -50,11 +55,23 @@ export class Heartbeat {
     return this.#loop.stop();
   }
 
+  /**
+   * Renews one running job's lease now (a handler's ctx.heartbeat()). Throws
+   * LEASE_LOST (a SpoolError) when the lease is gone, and whatever the store
+   * throws when the database does not answer.
+   */
+  async renew(id: string): Promise<void> {
+    await this.runOnce(this.#options.clock.now(), id);
+    if (this.#options.running.get(id)?.stopReason === "lease_lost") {
+      throw new SpoolError("LEASE_LOST", `job ${id} lost its lease`);
+    }
+  }
+
   /** Renews every running job's lease, or only `onlyId`'s. Returns the ms until the next pass. */
   async runOnce(now: number, onlyId?: string): Promise<number> {
-    const { store, executor, leaseMs } = this.#options;
+    const { store, running, leaseMs } = this.#options;
     // a cancelled attempt whose handler still runs keeps its lease until it ends
-    const entries = [...executor.running.values()].filter(
+    const entries = running.entries().filter(
       (e) => (e.stopReason === null || e.stopReason === "cancelled") && (onlyId === undefined || e.job.id === onlyId),
     );
     const ahead = onlyId === undefined ? [...(this.#options.claimedAhead?.jobs() ?? [])] : [];
@@ -74,9 +91,9 @@ export class Heartbeat {
         // write says so (the executor logs the discarded outcome).
         if (entry.settled) continue;
         this.#options.logger.warn("lease lost; stopping the attempt", { jobId: id, type: entry.job.type });
-        executor.stop(id, "lease_lost");
+        running.stop(id, "lease_lost");
       } else if (cancelRequested.has(id)) {
-        executor.stop(id, "cancelled");
+        running.stop(id, "cancelled");
       }
     }
     return this.intervalMs;

@@ -35,15 +35,19 @@ import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import { release } from "../core/transitions.ts";
 import type { ServedType } from "../store/claim-jobs.ts";
+import type { Store } from "../store/store.ts";
 import type { Completer } from "./completer.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import type { Executor } from "./executor.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface ProducerOptions {
+  /** Claims are the store's (`completeAndClaim`). */
+  store: Store;
   executor: Executor;
   /** Only jobs of these types are claimed; with none defined, nothing is (a producer-only process). */
   types: JobTypes;
-  /** Claims go through it, so finished jobs' outcomes are written in the same transaction. */
+  /** Lends its queued outcomes to each claim, so they are written in the same transaction. */
   completer: Completer;
   clock: Clock;
   logger: Logger;
@@ -89,7 +93,7 @@ export class Producer {
   #claiming = true;
   #served: { revision: number; types: ReadonlyMap<string, ServedType>; unlimited: ReadonlyMap<string, ServedType> } | null = null;
 
-  /** Throws INVALID_OPTIONS (a SpoolError) unless `concurrency` is a positive integer and `prefetch` a non-negative one. */
+  /** Throws INVALID_OPTIONS (a SpoolError) unless `concurrency` is a positive integer and `prefetch` a non-negative one, or naming a missing or mistyped dependency. */
   constructor(options: ProducerOptions) {
     if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
       throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(options.concurrency)}`);
@@ -98,6 +102,20 @@ export class Producer {
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) {
       throw new SpoolError("INVALID_OPTIONS", `prefetch must be a non-negative integer, got ${JSON.stringify(options.prefetch)}`);
     }
+    checkDependencies(
+      "producer",
+      options,
+      {
+        store: storeWith("completeAndClaim"),
+        executor: { methods: ["run"] },
+        types: { methods: ["names", "options"] },
+        completer: { methods: ["withPendingOutcomes"] },
+        clock: CLOCK,
+        logger: LOGGER,
+        workerId: "string",
+        newToken: "function",
+      },
+    );
     this.#options = options;
     this.#prefetch = prefetch;
     this.#shortMs = Math.min((options.minPollMs ?? 25) / 2, options.leaseMs / 20);
@@ -164,7 +182,7 @@ export class Producer {
 
   /** Starts buffered jobs in free slots, then claims; returns the ms to wait before the next pass. */
   async runOnce(now: number): Promise<number> {
-    const { completer, concurrency } = this.#options;
+    const { store, completer, concurrency } = this.#options;
     if (!this.#claiming) return 0;
     while (this.#buffer.length > 0 && this.#inFlight.size < concurrency) this.#run(this.#buffer.shift()!);
     const free = concurrency - this.#inFlight.size;
@@ -179,7 +197,7 @@ export class Producer {
     const types = free > 0 ? served.types : served.unlimited;
     const limit = (free > 0 ? free : 0) + ahead;
     if (limit <= 0 || types.size === 0) return 1000;
-    const jobs = await completer.completeAndClaim({
+    const request = {
       limit,
       types,
       queues: this.#options.queues,
@@ -187,7 +205,8 @@ export class Producer {
       token: this.#options.newToken(),
       now,
       leaseMs: this.#options.leaseMs,
-    });
+    };
+    const { jobs } = await completer.withPendingOutcomes((outcomes) => store.completeAndClaim(outcomes, request, now));
     if (!this.#claiming) {
       // stopped while the claim was under way: these never start here
       this.#buffer.push(...jobs);

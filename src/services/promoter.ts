@@ -7,6 +7,7 @@
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface PromoterOptions {
@@ -24,7 +25,9 @@ export class Promoter {
   readonly #loop: ServiceLoop;
   #nextDueAt: number | null = null;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: PromoterOptions) {
+    checkDependencies("promoter", options, { store: storeWith("promoteDueJobs"), clock: CLOCK, logger: LOGGER, onPromoted: "function" });
     this.#options = options;
     this.#loop = new ServiceLoop({ name: "promoter", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
   }

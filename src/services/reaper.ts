@@ -21,6 +21,7 @@ import { leaseExpired } from "../core/transitions.ts";
 import type { Store } from "../store/store.ts";
 import type { Completer } from "./completer.ts";
 import { emitOutcome } from "./job-events.ts";
+import { CLOCK, LOGGER, checkDependencies, storeWith } from "./dependencies-check.ts";
 import { type ServiceHealth, ServiceLoop } from "./loop.ts";
 
 export interface ReaperOptions {
@@ -32,11 +33,12 @@ export interface ReaperOptions {
   leaseMs: number;
   random?: () => number;
   /**
-   * True for a lease that an attempt in this very process still holds. Such a
-   * lease only ran out because renewing it failed (the database was down); the
-   * heartbeat renews it once the database answers, so the reaper leaves it.
+   * The leases attempts in this very process still hold (a RunningJobs). Such
+   * a lease only ran out because renewing it failed (the database was down);
+   * the heartbeat renews it once the database answers, so the reaper leaves
+   * it. Absent: no lease is held here.
    */
-  isHeldHere?: (job: ClaimedJob) => boolean;
+  running?: { holds(job: ClaimedJob): boolean };
   /** Told of every lease it recovers. */
   events?: EventSink;
   /** Completed jobs older than this are deleted; 0 keeps them. Default 7 days. */
@@ -56,7 +58,14 @@ export class Reaper {
   readonly #loop: ServiceLoop;
   #retainedAt = -Infinity;
 
+  /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: ReaperOptions) {
+    checkDependencies(
+      "reaper",
+      options,
+      { store: storeWith("findExpiredLeases", "settleLeftovers"), completer: { methods: ["submit"] }, types: { methods: ["options"] }, clock: CLOCK, logger: LOGGER },
+      { running: { methods: ["holds"] }, random: "function" },
+    );
     this.#options = options;
     this.#loop = new ServiceLoop({ name: "reaper", clock: options.clock, logger: options.logger, runOnce: (now) => this.runOnce(now) });
   }
@@ -82,7 +91,7 @@ export class Reaper {
   async runOnce(now: number): Promise<number> {
     const { store, completer, types, logger } = this.#options;
     const found = await store.findExpiredLeases(now, BATCH);
-    const expired = found.filter((job) => !this.#options.isHeldHere?.(job));
+    const expired = this.#options.running ? found.filter((job) => !this.#options.running!.holds(job)) : found;
     const writes: Array<Promise<boolean>> = [];
     for (const job of expired) {
       const error = `lease expired: worker ${job.workerId ?? "unknown"} stopped renewing it (crashed, hung or partitioned)`;

@@ -4,8 +4,8 @@
  * they stop.
  */
 import type { Clock } from "../core/clock.ts";
-import { SpoolError } from "../core/errors.ts";
 import { EventSink } from "../core/events.ts";
+import type { ClaimedJob } from "../core/job.ts";
 import type { JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Store } from "../store/store.ts";
@@ -19,6 +19,7 @@ import { Producer } from "./producer.ts";
 import { Promoter } from "./promoter.ts";
 import { Reaper } from "./reaper.ts";
 import { Recorder } from "./recorder.ts";
+import { RunningJobs, type StopReason } from "./running-jobs.ts";
 
 // How long past the grace period a stopping worker may spend handing jobs back
 // and writing outcomes, all together.
@@ -55,8 +56,15 @@ export interface StopOptions {
   graceMs?: number;
 }
 
+/**
+ * The facade reaches a started worker only through `wake`, `notifyEnqueued`,
+ * `stopAttempt`, `health` and `stop`; the services are fields so tests can
+ * drive them one `runOnce(now)` at a time.
+ */
 export class SpoolWorker {
   readonly workerId: string;
+  /** The attempts running in this worker: executor, heartbeat and reaper share it. */
+  readonly running = new RunningJobs();
   readonly completer: Completer;
   readonly executor: Executor;
   readonly producer: Producer;
@@ -74,10 +82,21 @@ export class SpoolWorker {
     this.workerId = options.workerId;
     const { store, clock, logger, types } = options;
     const events = options.events ?? new EventSink(logger);
+    const running = this.running;
     this.completer = new Completer({ store, clock, logger, events });
+    this.heartbeat = new Heartbeat({
+      store,
+      running,
+      clock,
+      logger,
+      leaseMs: options.leaseMs,
+      claimedAhead: { jobs: () => this.producer.buffered, lost: (id) => this.producer.dropBuffered(id) },
+    });
+    const heartbeat = this.heartbeat;
     this.executor = new Executor({
       types,
       completer: this.completer,
+      running,
       clock,
       logger,
       maxPayloadBytes: options.maxPayloadBytes,
@@ -87,14 +106,10 @@ export class SpoolWorker {
       readDependencies: (id) => store.dependenciesOf(id),
       workflowsOfJobs: (ids) => store.workflowsOfJobs(ids),
       events,
-      renewLease: async (id) => {
-        await this.heartbeat.runOnce(clock.now(), id);
-        if (this.executor.running.get(id)?.stopReason === "lease_lost") {
-          throw new SpoolError("LEASE_LOST", `job ${id} lost its lease`);
-        }
-      },
+      renewLease: (id) => heartbeat.renew(id),
     });
     this.producer = new Producer({
+      store,
       executor: this.executor,
       types,
       completer: this.completer,
@@ -109,16 +124,9 @@ export class SpoolWorker {
       maxPollMs: options.maxPollMs,
       newToken: options.newToken,
     });
-    this.heartbeat = new Heartbeat({
-      store,
-      executor: this.executor,
-      clock,
-      logger,
-      leaseMs: options.leaseMs,
-      claimedAhead: { jobs: () => this.producer.buffered, lost: (id) => this.producer.dropBuffered(id) },
-    });
-    this.promoter = new Promoter({ store, clock, logger, onPromoted: () => this.producer.wake() });
-    this.cron = new Cron({ store, types, clock, logger, maxPayloadBytes: options.maxPayloadBytes, events, onFired: () => this.producer.wake() });
+    const producer = this.producer;
+    this.promoter = new Promoter({ store, clock, logger, onPromoted: () => producer.wake() });
+    this.cron = new Cron({ store, types, clock, logger, maxPayloadBytes: options.maxPayloadBytes, events, onFired: () => producer.wake() });
     this.reaper = new Reaper({
       store,
       completer: this.completer,
@@ -127,7 +135,7 @@ export class SpoolWorker {
       logger,
       leaseMs: options.leaseMs,
       random: options.random,
-      isHeldHere: (job) => this.executor.running.get(job.id)?.job.leaseToken === job.leaseToken || this.producer.holds(job),
+      running: { holds: (job) => this.holds(job) },
       events,
       retentionMs: options.retentionMs,
     });
@@ -149,6 +157,38 @@ export class SpoolWorker {
       queues: this.#options.queues ?? "all",
       types: this.#options.types.names(),
     });
+  }
+
+  /** Something may be ready to claim (a retry, a replay, a resumed queue): claim now instead of at the next poll. */
+  wake(): void {
+    this.producer.wake();
+  }
+
+  /**
+   * This process enqueued jobs: `ready` when some can run now, `earliestRunAt`
+   * the soonest run time of those scheduled for later (null for none), so the
+   * producer claims at once and the promoter wakes in time.
+   */
+  notifyEnqueued(ready: boolean, earliestRunAt: number | null): void {
+    if (ready) this.producer.wake();
+    if (earliestRunAt !== null) this.promoter.notifyScheduled(earliestRunAt);
+  }
+
+  /** Schedules were added or resumed: the cron scheduler reads them now. */
+  notifySchedulesChanged(): void {
+    this.cron.wake();
+  }
+
+  /** Stops the attempt running here for job `id` (see RunningJobs.stop); true when one was. */
+  stopAttempt(id: string, reason: StopReason): boolean {
+    if (!this.running.has(id)) return false;
+    this.running.stop(id, reason);
+    return true;
+  }
+
+  /** True when this worker holds `job`'s lease (same job, same token): running it, or claimed ahead. */
+  holds(job: ClaimedJob): boolean {
+    return this.running.holds(job) || this.producer.holds(job);
   }
 
   /** Each service's failure tracking: failing or not, since when, the last error. */
@@ -181,9 +221,9 @@ export class SpoolWorker {
     await this.#within(graceLeft(), Promise.all([this.producer.stop(), this.promoter.stop(), this.cron.stop(), this.reaper.stop(), this.ager.stop()]));
     const finished = await this.#within(graceLeft(), this.producer.settle());
     if (!finished) {
-      const unfinished = [...this.executor.running.keys()];
+      const unfinished = this.running.ids();
       logger.warn("grace period over; handing unfinished jobs back to the queue", { jobIds: unfinished });
-      for (const id of unfinished) this.executor.stop(id, "shutdown");
+      for (const id of unfinished) this.running.stop(id, "shutdown");
     }
     // Handing jobs back and writing outcomes get one short allowance past the
     // grace period, shared: a database that does not answer must not hold the

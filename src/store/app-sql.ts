@@ -9,7 +9,7 @@
  */
 import { SpoolError } from "../core/errors.ts";
 import type { Database } from "./database.ts";
-import type { Row, SqlArgs } from "./file-connection.ts";
+import type { Row, SqlArgs } from "./connection.ts";
 
 export type { Row, SqlArgs };
 

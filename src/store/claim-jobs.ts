@@ -5,7 +5,7 @@
  */
 import type { ClaimedJob } from "../core/job.ts";
 import type { Database } from "./database.ts";
-import type { QueryResult, Row, SqlStatement } from "./file-connection.ts";
+import type { QueryResult, Row, SqlStatement } from "./connection.ts";
 import { DEFAULT_MAX_ATTEMPTS } from "../core/options.ts";
 import { CLAIMED_COLUMNS, claimedRowToJob } from "./job-row.ts";
 import { ROOM_PER_LIMITED_TYPE } from "./type-limits.ts";

@@ -4,7 +4,7 @@
  * halves its commits: one transaction per batch of jobs instead of two.
  */
 import type { ClaimedJob } from "../core/job.ts";
-import { type ClaimRequest, claimStatement, claimedJobs } from "./claim-jobs.ts";
+import { type ClaimRequest, claimJobs, claimStatement, claimedJobs } from "./claim-jobs.ts";
 import { type Outcome, completeResult, outcomeStatements } from "./complete-jobs.ts";
 import type { SettledJob } from "./dependencies.ts";
 import type { Database } from "./database.ts";
@@ -18,8 +18,9 @@ export interface CompleteAndClaimResult {
   jobs: ClaimedJob[];
 }
 
-/** Writes `outcomes`, then claims as `request` asks, all or nothing. */
+/** Writes `outcomes`, then claims as `request` asks, all or nothing. With no outcomes, only the claim runs (one statement). */
 export async function completeAndClaim(db: Database, outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
+  if (outcomes.length === 0) return { written: new Set(), settled: [], jobs: await claimJobs(db, request) };
   const { statements, write } = outcomeStatements(outcomes, now);
   const claimAt = statements.length;
   const claiming = request.limit > 0 && request.types.size > 0;

@@ -6,7 +6,7 @@
  * transaction, on the same condition, and so is the settling of the
  * dependents of every job the batch finished (dependencies.ts).
  */
-import type { QueryResult, SqlStatement } from "./file-connection.ts";
+import type { QueryResult, SqlStatement } from "./connection.ts";
 import type { Outcome } from "../core/transitions.ts";
 import type { Database } from "./database.ts";
 import { type SettledJob, settleStatements, settledJobs } from "./dependencies.ts";

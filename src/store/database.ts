@@ -7,7 +7,7 @@ import type { Client } from "@libsql/client";
 import type { Clock } from "../core/clock.ts";
 import { DATABASE_URL_SCHEMES, isDatabaseUrl } from "../core/database-url.ts";
 import { SpoolError } from "../core/errors.ts";
-import type { BatchMode, Connection, QueryResult, SqlStatement } from "./file-connection.ts";
+import type { BatchMode, Connection, QueryResult, SqlStatement } from "./connection.ts";
 import { filePath } from "./file-path.ts";
 import { isReadOnly } from "./read-only.ts";
 

@@ -14,7 +14,7 @@
 import type { Dependency } from "../core/job.ts";
 import { dependencyFailureMessage } from "../core/transitions.ts";
 import type { Database } from "./database.ts";
-import type { QueryResult, SqlStatement } from "./file-connection.ts";
+import type { QueryResult, SqlStatement } from "./connection.ts";
 
 // CROSS JOIN keeps SQLite's join order: from the few rows in spool_settle
 // outwards, never from an index over every finished job or every edge.

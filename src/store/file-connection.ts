@@ -6,33 +6,10 @@
  * Here a statement is prepared once and kept.
  */
 import Libsql from "libsql";
+import type { BatchMode, Connection, QueryResult, Row, SqlArgs, SqlStatement } from "./connection.ts";
 import { filePath } from "./file-path.ts";
 
 export { filePath };
-
-/** A result row, by column name. */
-export type Row = Record<string, unknown>;
-
-export interface QueryResult {
-  rows: Row[];
-  /** Rows changed by a statement that returns no rows (0 for one that does, as in @libsql/client). */
-  rowsAffected: number;
-  /** After an INSERT that returns no rows: the rowid of its last row. */
-  lastInsertRowid?: number | bigint;
-}
-
-export type SqlArgs = Record<string, unknown> | unknown[];
-export type SqlStatement = string | { sql: string; args?: SqlArgs };
-export type BatchMode = "write" | "read" | "deferred";
-
-/** What Spool needs of a connection; an @libsql/client `Client` has the same shape. */
-export interface Connection {
-  execute(statement: SqlStatement): Promise<QueryResult>;
-  batch(statements: SqlStatement[], mode?: BatchMode): Promise<QueryResult[]>;
-  reconnect(): Promise<void> | void;
-  close(): void;
-  readonly closed: boolean;
-}
 
 interface PreparedStatement {
   all(args: SqlArgs): unknown[];

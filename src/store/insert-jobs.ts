@@ -6,21 +6,42 @@
  * of fixed sizes (so each is prepared once); a keyed job gets the three
  * statements that make "insert unless the key is held" atomic in its batch.
  */
-import type { SqlStatement } from "./file-connection.ts";
+import type { SqlStatement } from "./connection.ts";
 import type { NewJobRow, NewJobRun } from "../core/job.ts";
 import type { Database } from "./database.ts";
 import { dependOnIdsStatements, dependOnStagedStatements, settleStatements } from "./dependencies.ts";
 import { isExtendedRow, jobRowToExtendedTuple, jobRowToTuple, pushJobRowValues } from "./job-row.ts";
 
-const INSERT_COLUMNS = `type, queue, payload, status, priority, effective_priority, max_attempts, run_at, created_at,
-  timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id, parent_id,
-  schedule_name, scheduled_for, options_from_type`;
+/**
+ * The columns a new job's row sets, in the order of its tuple (job-row.ts):
+ * the one layout every insert of jobs is built from, the cron tick's too.
+ */
+export const INSERT_COLUMN_NAMES = [
+  "type", "queue", "payload", "status", "priority", "effective_priority", "max_attempts", "run_at", "created_at",
+  "timeout_ms", "backoff", "idempotency_key", "idempotency_window_ms", "idempotency_held", "workflow_id", "parent_id",
+  "schedule_name", "scheduled_for", "options_from_type",
+] as const;
+
+/** One column of INSERT_COLUMN_NAMES. */
+export type InsertColumn = (typeof INSERT_COLUMN_NAMES)[number];
+
+/** INSERT_COLUMN_NAMES as the column list of an INSERT. */
+export const INSERT_COLUMNS = INSERT_COLUMN_NAMES.join(", ");
 
 // one value per column of INSERT_COLUMNS, in its order (job-row.ts), both as
 // bound values and in the JSON tuples read with ->>
-const VALUES_PER_ROW = 19;
+const VALUES_PER_ROW = INSERT_COLUMN_NAMES.length;
 
-const SELECT_FROM_TUPLES = `SELECT ${Array.from({ length: VALUES_PER_ROW }, (_, i) => `value->>${i}`).join(", ")} FROM json_each(:rows)`;
+/**
+ * The select list that reads a row's values out of the JSON tuple `tuple`
+ * (`tuple->>0`, ...) in INSERT_COLUMNS order; `instead` puts an SQL
+ * expression in a column's place.
+ */
+export function tupleValues(tuple: string, instead: Partial<Record<InsertColumn, string>> = {}): string {
+  return INSERT_COLUMN_NAMES.map((column, i) => instead[column] ?? `${tuple}->>${i}`).join(", ");
+}
+
+const SELECT_FROM_TUPLES = `SELECT ${tupleValues("value")} FROM json_each(:rows)`;
 
 // The workflow columns, after INSERT_COLUMNS in an extended tuple (job-row.ts).
 // Only keyed, staged and workflow-option jobs carry them.

@@ -1,7 +1,7 @@
 /**
  * The columns every job query returns, and their mapping to the public Job.
  */
-import type { Row } from "./file-connection.ts";
+import type { Row } from "./connection.ts";
 import type { Attempt, ClaimedJob, Job, NewJobRow } from "../core/job.ts";
 import { decodePayload } from "../core/payload.ts";
 import type { JobStatus } from "../core/states.ts";

@@ -5,7 +5,7 @@
  * race sees its batch fail, re-reads the version, and finds the work done.
  */
 import type { Database } from "./database.ts";
-import type { SqlStatement } from "./file-connection.ts";
+import type { SqlStatement } from "./connection.ts";
 import { type Migration, MIGRATIONS } from "./schema.ts";
 
 const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS spool_migrations (

@@ -3,7 +3,7 @@
  * one is due.
  */
 import type { Database } from "./database.ts";
-import type { QueryResult } from "./file-connection.ts";
+import type { QueryResult } from "./connection.ts";
 
 export const PROMOTE_SQL = `UPDATE spool_jobs SET status = 'pending'
 WHERE id IN (SELECT id FROM spool_jobs INDEXED BY spool_jobs_due WHERE status = 'scheduled' AND run_at <= :now ORDER BY run_at LIMIT :limit)`;

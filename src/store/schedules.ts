@@ -9,6 +9,7 @@
 import type { NewJobRow } from "../core/job.ts";
 import type { CatchUp, ScheduleEnqueueOptions, ScheduleSpec } from "../core/schedule.ts";
 import type { Database } from "./database.ts";
+import { INSERT_COLUMNS, tupleValues } from "./insert-jobs.ts";
 import { jobRowToTuple } from "./job-row.ts";
 
 const COLUMNS = `name, cron, timezone, type, payload, options, catch_up, no_overlap, paused, last_fire_at, next_fire_at,
@@ -43,17 +44,15 @@ const RESUME = `UPDATE spool_schedules SET paused = 0,
     next_fire_at = CASE WHEN paused = 1 THEN :next ELSE next_fire_at END
   WHERE name = :name AND cron = :cron AND timezone IS :timezone RETURNING name`;
 
-// Tuples hold a row's values in the column order below (job-row.ts); the
-// schedule's own columns (no key, no parent, its name) override theirs.
+// Tuples hold a row's values in INSERT_COLUMNS order (insert-jobs.ts,
+// job-row.ts); the schedule's own columns (no key, no parent, its name)
+// override theirs.
 // One row per tick, joined to the schedule so the insert happens only while the
 // schedule is unpaused, has the expression the ticks were computed from, and
 // still waits for the tick the caller saw (a scheduler that lost the race adds
 // nothing). noOverlap is decided here too, inside the write transaction.
-const INSERT_TICKS = `INSERT INTO spool_jobs (type, queue, payload, status, priority, effective_priority, max_attempts,
-    run_at, created_at, timeout_ms, backoff, idempotency_key, idempotency_window_ms, idempotency_held, workflow_id,
-    parent_id, schedule_name, scheduled_for, options_from_type)
-  SELECT t.value->>0, t.value->>1, t.value->>2, t.value->>3, t.value->>4, t.value->>5, t.value->>6, t.value->>7,
-    t.value->>8, t.value->>9, t.value->>10, NULL, t.value->>12, NULL, t.value->>14, NULL, s.name, t.value->>17, t.value->>18
+const INSERT_TICKS = `INSERT INTO spool_jobs (${INSERT_COLUMNS})
+  SELECT ${tupleValues("t.value", { idempotency_key: "NULL", idempotency_held: "NULL", parent_id: "NULL", schedule_name: "s.name" })}
   FROM spool_schedules s, json_each(:rows) AS t
   WHERE s.name = :name AND s.paused = 0 AND s.cron = :cron AND s.timezone IS :timezone
     AND s.next_fire_at = :expected

@@ -11,7 +11,7 @@
  */
 import * as hrana from "@libsql/hrana-client";
 import { isReadOnly } from "./read-only.ts";
-import type { BatchMode, Connection, QueryResult, Row, SqlArgs, SqlStatement } from "./file-connection.ts";
+import type { BatchMode, Connection, QueryResult, Row, SqlArgs, SqlStatement } from "./connection.ts";
 
 export interface ServerConnectionOptions {
   authToken?: string;

@@ -7,7 +7,7 @@ import type { Job } from "../core/job.ts";
 import type { Database } from "./database.ts";
 import { settleStatements } from "./dependencies.ts";
 import { JOB_COLUMNS, rowToJob } from "./job-row.ts";
-import type { Row } from "./file-connection.ts";
+import type { Row } from "./connection.ts";
 
 import type { WorkflowStatus } from "../core/workflow-status.ts";
 

@@ -11,6 +11,7 @@ import { newLeaseToken } from "../../src/core/lease-token.ts";
 import { type Spool, createSpool } from "../../src/index.ts";
 import { libsqlServer } from "../support/sqld.ts";
 import { deferred, tempDatabase } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 /** The real clock, pushed forward by `skip`. */
 class SkippingClock implements Clock {
@@ -61,7 +62,7 @@ describe("drain", () => {
     const [tick] = await spool.listSchedules();
     // a worker that claimed a job and died: its lease runs out while time passes
     const orphan = await spool.enqueue("work", { n: -1 });
-    const [claimed] = await spool.store.claimJobs({ limit: 1, types: new Map([["work", {}]]), queues: null, workerId: "gone", token: newLeaseToken(), now: clock.now(), leaseMs: 1_000 });
+    const [claimed] = await storeOf(spool).claimJobs({ limit: 1, types: new Map([["work", {}]]), queues: null, workerId: "gone", token: newLeaseToken(), now: clock.now(), leaseMs: 1_000 });
     expect(claimed!.id).toBe(orphan.id);
     for (let n = 0; n < 5; n++) await spool.enqueue("work", { n: 100 + n }, { delayMs: 30_000 });
     await spool.enqueueMany(Array.from({ length: 100 }, (_, n) => ({ type: "work", payload: { n } })));

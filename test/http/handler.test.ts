@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type HandlerOptions, type Route, createHandler, publicRoute } from "../../src/http/handler.ts";
 import { openSpool } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -86,7 +87,7 @@ describe("HTTP API without a token", () => {
 
   it("answers 503 from /health when the database is gone", async () => {
     const { call, spool } = await setup();
-    spool.store.close();
+    storeOf(spool).close();
     const response = await call("GET", "/health");
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({ status: "unavailable" });

@@ -10,6 +10,7 @@ import { encodePayload, jsonTextDepth } from "../../src/core/payload.ts";
 import { createHandler } from "../../src/http/handler.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
 import { openSpool, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -164,7 +165,7 @@ describe("handler errors", () => {
     expect(utf8Bytes(attempt.stack!)).toBeLessThanOrEqual(MAX_ERROR_TEXT_BYTES);
     expect(attempt.error!.startsWith("éééé")).toBe(true);
     expect(attempt.error).toContain("[cut: 5000000 bytes in all]");
-    const row = await spool.store.db.execute({ sql: "SELECT length(CAST(last_error AS BLOB)) AS bytes, length(CAST(history AS BLOB)) AS history FROM spool_jobs WHERE id = ?", args: [Number(id)] });
+    const row = await storeOf(spool).db.execute({ sql: "SELECT length(CAST(last_error AS BLOB)) AS bytes, length(CAST(history AS BLOB)) AS history FROM spool_jobs WHERE id = ?", args: [Number(id)] });
     expect(Number(row.rows[0]!.bytes)).toBeLessThanOrEqual(MAX_ERROR_TEXT_BYTES);
     expect(Number(row.rows[0]!.history)).toBeLessThan(3 * MAX_ERROR_TEXT_BYTES);
   });

@@ -9,6 +9,7 @@ import type { Job } from "../../src/core/job.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
 import { reachStatus } from "../support/job-status.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -97,7 +98,7 @@ describe("cancelling a running job", () => {
     spool.define("export", () => undefined);
     const { id } = await spool.enqueue("export", null);
     // a worker that claimed the job, was asked to cancel it, and vanished
-    await spool.store.claimJobs({ limit: 1, types: new Map([["export", {}]]), queues: null, workerId: "ghost", token: "t", now: Date.now(), leaseMs: 300 });
+    await storeOf(spool).claimJobs({ limit: 1, types: new Map([["export", {}]]), queues: null, workerId: "ghost", token: "t", now: Date.now(), leaseMs: 300 });
     expect(await spool.cancel(id)).toBe("cancelling");
     await spool.start({ http: false, minPollMs: 5, maxPollMs: 20 });
     const job = await reach(id, "cancelled");

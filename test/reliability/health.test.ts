@@ -12,6 +12,7 @@ import { FAILING_UNHEALTHY_MS, type HealthReport } from "../../src/spool.ts";
 import { capFile, corruptRootPage, fillUp, uncapFile } from "../support/damage.ts";
 import { currentRuntime, freePort, runtimeCommand, startProcess } from "../support/processes.ts";
 import { openSpool, tempDatabase, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -45,7 +46,7 @@ describe("GET /health", () => {
   it("answers 503 naming the cause when the database does not answer", async () => {
     const { spool, cleanup } = await openSpool();
     cleanups.push(cleanup);
-    spool.store.close();
+    storeOf(spool).close();
     const { status, body } = await health(createHandler(spool));
     expect(status).toBe(503);
     expect(body).toMatchObject({ status: "unavailable", database: "unreachable", reason: expect.stringContaining("does not answer") });

@@ -10,6 +10,7 @@ import type { Job } from "../../src/core/job.ts";
 import { createSpool, type Spool } from "../../src/index.ts";
 import { ROOT, currentRuntime, freePort, type RunningProcess, startWorker } from "../support/processes.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -88,7 +89,7 @@ describe("stale-job recovery", () => {
     const { spool } = await setup();
     const { createSpool: open } = await import("../../src/index.ts");
     const leaseMs = 300;
-    const url = spool.store.db.url;
+    const url = storeOf(spool).db.url;
     const runner = await open({ url, leaseMs, workerId: "runner" });
     const watcher = await open({ url, leaseMs, workerId: "watcher" });
     cleanups.push(() => runner.close(), () => watcher.close());
@@ -123,7 +124,7 @@ describe("stale-job recovery", () => {
     const more = await spool.enqueue("task", { last: false }, { maxAttempts: 2, backoff: { type: "fixed", baseMs: 0, jitter: false } });
     // a worker that claims both and then vanishes without a trace
     const claimedAt = Date.now();
-    const claimed = await spool.store.claimJobs({ limit: 2, types: new Map([["task", {}]]), queues: null, workerId: "ghost", token: crypto.randomUUID(), now: claimedAt, leaseMs: 200 });
+    const claimed = await storeOf(spool).claimJobs({ limit: 2, types: new Map([["task", {}]]), queues: null, workerId: "ghost", token: crypto.randomUUID(), now: claimedAt, leaseMs: 200 });
     expect(claimed.map((j) => j.id)).toEqual([last.id, more.id]);
 
     await spool.start({ http: false, minPollMs: 5 });

@@ -9,6 +9,7 @@ import { newJobRow } from "../../src/core/new-job.ts";
 import type { SpoolOptions } from "../../src/spool.ts";
 import { reachStatus } from "../support/job-status.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
+import { storeOf, typesOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -150,8 +151,8 @@ describe("timeouts", () => {
 
     // what a late handler's completion would be, written straight to the store
     const now = Date.now();
-    const child = newJobRow(spool.types, "next", { late: true }, undefined, { now, maxPayloadBytes: 1024, parentId: id });
-    const written = await spool.store.completeJobs(
+    const child = newJobRow(typesOf(spool), "next", { late: true }, undefined, { now, maxPayloadBytes: 1024, parentId: id });
+    const written = await storeOf(spool).completeJobs(
       [{ id, token: firstToken, finishedAt: now, reason: "complete", status: "completed", runAt: null, outcome: "completed", error: null, stack: null, children: [child] }],
       now,
     );

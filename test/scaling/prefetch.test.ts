@@ -11,6 +11,7 @@ import { PRIORITY } from "../../src/core/options.ts";
 import { createSpool, type Spool } from "../../src/index.ts";
 import { ROOT, type RunningProcess, currentRuntime, freePort, startWorker } from "../support/processes.ts";
 import { deferred, tempDatabase, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,7 +30,7 @@ interface Row {
 }
 
 async function rows(spool: Spool, ids: string[]): Promise<Row[]> {
-  const result = await spool.store.db.execute({
+  const result = await storeOf(spool).db.execute({
     sql: "SELECT id, status, attempts, worker_id, started_at, lease_expires_at FROM spool_jobs WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
     args: [JSON.stringify(ids.map(Number))],
   });

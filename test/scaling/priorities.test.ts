@@ -4,6 +4,7 @@ import { PRIORITY } from "../../src/core/options.ts";
 import type { Spool } from "../../src/spool.ts";
 import { settableClock } from "../support/services.ts";
 import { openSpool, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -58,7 +59,7 @@ describe("priorities", () => {
     clock.t += 350;
     await enqueue(spool, "new-high", { priority: PRIORITY.HIGH });
     // three periods waited: LOW (-10) + 3 levels = 20, above HIGH (10)
-    await spool.store.ageWaitingJobs(clock.t);
+    await storeOf(spool).ageWaitingJobs(clock.t);
     await run(2);
     expect(order).toEqual(["old-low", "new-high"]);
     // the stored priority stays what the user set
@@ -72,7 +73,7 @@ describe("priorities", () => {
     await enqueue(spool, "old-low", { priority: PRIORITY.LOW });
     clock.t += 250;
     await enqueue(spool, "new-high", { priority: PRIORITY.HIGH });
-    await spool.store.ageWaitingJobs(clock.t);
+    await storeOf(spool).ageWaitingJobs(clock.t);
     await run(2);
     expect(order).toEqual(["new-high", "old-low"]);
   });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSpool } from "../../src/index.ts";
 import { type LibsqlServer, libsqlServer } from "../support/sqld.ts";
 import { waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 let dir: string;
 let server: LibsqlServer;
@@ -54,16 +55,16 @@ describe("requests to a libSQL server", () => {
       await spool.enqueueMany(Array.from({ length: 50 }, (_, i) => ({ type: "batch-of-50", payload: { i } })));
       const now = Date.now();
       calls.length = 0;
-      const claimed = await spool.store.claimJobs({ limit: 50, types: new Map([["batch-of-50", {}]]), queues: null, workerId: "counter", token: "t-50", now, leaseMs: 30_000 });
+      const claimed = await storeOf(spool).claimJobs({ limit: 50, types: new Map([["batch-of-50", {}]]), queues: null, workerId: "counter", token: "t-50", now, leaseMs: 30_000 });
       expect(claimed).toHaveLength(50);
       expect(calls).toHaveLength(1);
-      const done = await spool.store.completeJobs(
+      const done = await storeOf(spool).completeJobs(
         claimed.map((job) => ({ id: job.id, token: job.leaseToken, finishedAt: now + 1, reason: "complete" as const, status: "completed" as const, runAt: null, outcome: "completed" as const, error: null, stack: null })),
         now + 1,
       );
       expect(done.written.size).toBe(50);
       expect(calls).toHaveLength(2);
-      expect((await spool.store.countJobsByStatus()).completed).toBe(50);
+      expect((await storeOf(spool).countJobsByStatus()).completed).toBe(50);
     } finally {
       await spool.close();
     }

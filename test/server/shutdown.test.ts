@@ -57,7 +57,7 @@ describe("stopping while the server does not answer", () => {
     // what the worker could not write is not lost: the jobs are still running under their leases, for the reaper
     const check = await createSpool({ url: server.url });
     try {
-      const counts = await waitFor("the server to answer again", () => check.store.countJobsByStatus());
+      const counts = await waitFor("the server to answer again", () => check.countJobs());
       expect(counts.running + counts.completed).toBe(3);
     } finally {
       await check.close();

@@ -7,6 +7,7 @@ import { JOB_STATUSES } from "../../src/core/states.ts";
 import { Cron } from "../../src/services/cron.ts";
 import { type Spool, createSpool } from "../../src/index.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
+import { storeOf, typesOf } from "../support/internals.ts";
 
 /** "now" is whatever the test says; waits (only the database's busy retry) take real time. */
 class FakeClock implements Clock {
@@ -52,7 +53,7 @@ async function setup(start: number, url?: string, clock = new FakeClock(start)):
   }
   const spool = await createSpool({ url, clock });
   opened.push(spool);
-  const cron = new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: spool.maxPayloadBytes });
+  const cron = new Cron({ store: storeOf(spool), types: typesOf(spool), clock, logger: silentLogger, maxPayloadBytes: spool.maxPayloadBytes });
   return {
     spool,
     cron,
@@ -167,12 +168,12 @@ describe("Cron.runOnce", () => {
     expect(await ticksOf(spool, "sync")).toEqual([minute(1)]);
     expect(await stored(spool, "sync")).toMatchObject({ lastFireAt: minute(1), nextFireAt: minute(3) });
 
-    const claimed = await spool.store.claimJobs({ limit: 10, types: new Map([["sync", {}]]), queues: null, workerId: "w", token: "t1", now: minute(2, 5), leaseMs: 600_000 });
+    const claimed = await storeOf(spool).claimJobs({ limit: 10, types: new Map([["sync", {}]]), queues: null, workerId: "w", token: "t1", now: minute(2, 5), leaseMs: 600_000 });
     expect(claimed.map((j) => j.id)).toContain(first!.id);
     await pass(minute(3));
     expect(await ticksOf(spool, "sync")).toEqual([minute(1)]);
 
-    await spool.store.completeJobs(
+    await storeOf(spool).completeJobs(
       [{ id: first!.id, token: "t1", finishedAt: minute(3, 10), reason: "complete", status: "completed", runAt: null, outcome: "completed", error: null, stack: null }],
       minute(3, 10),
     );
@@ -300,13 +301,13 @@ describe("Cron.runOnce", () => {
 
   it("sleeps until the next tick but never longer than maxSleepMs, which is at most 30 s", async () => {
     const { spool, clock } = await setup(minute(0, 30));
-    expect(() => new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 60_000 })).toThrow(
+    expect(() => new Cron({ store: storeOf(spool), types: typesOf(spool), clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 60_000 })).toThrow(
       expect.objectContaining({ name: "SpoolError", code: "INVALID_OPTIONS", message: "maxSleepMs must be an integer from 1 to 30000, got 60000" }),
     );
-    expect(() => new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 0.5 })).toThrow(
+    expect(() => new Cron({ store: storeOf(spool), types: typesOf(spool), clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 0.5 })).toThrow(
       expect.objectContaining({ code: "INVALID_OPTIONS", message: "maxSleepMs must be an integer from 1 to 30000, got 0.5" }),
     );
-    const cron = new Cron({ store: spool.store, types: spool.types, clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 30_000 });
+    const cron = new Cron({ store: storeOf(spool), types: typesOf(spool), clock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 30_000 });
     expect(await cron.runOnce(clock.now())).toBe(30_000);
     await spool.schedule("hourly", "@hourly", { type: "report" });
     expect(await cron.runOnce(clock.now())).toBe(30_000);
@@ -345,7 +346,7 @@ describe("Cron in a started worker", () => {
     folders.push(db.cleanup);
     const spool = await createSpool({ url: db.url });
     opened.push(spool);
-    const cron = new Cron({ store: spool.store, types: spool.types, clock: systemClock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 50 });
+    const cron = new Cron({ store: storeOf(spool), types: typesOf(spool), clock: systemClock, logger: silentLogger, maxPayloadBytes: 1000, maxSleepMs: 50 });
     cron.start();
     cron.start();
     await spool.schedule("pulse", "* * * * * *", { type: "pulse" });

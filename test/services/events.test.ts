@@ -11,6 +11,7 @@ import { Completer } from "../../src/services/completer.ts";
 import { Reaper } from "../../src/services/reaper.ts";
 import type { Spool } from "../../src/spool.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
+import { storeOf, typesOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -94,11 +95,11 @@ describe("events", () => {
     const { spool, log } = await setup();
     const { id } = await spool.enqueue("held", {}, { maxAttempts: 1 });
     const now = Date.now();
-    const [claimed] = await spool.store.claimJobs({ limit: 1, types: new Map([["held", {}]]), queues: null, workerId: "gone", token: newLeaseToken(), now, leaseMs: 100 });
+    const [claimed] = await storeOf(spool).claimJobs({ limit: 1, types: new Map([["held", {}]]), queues: null, workerId: "gone", token: newLeaseToken(), now, leaseMs: 100 });
     expect(claimed!.id).toBe(id);
     const logger = createJsonLogger("silent");
-    const completer = new Completer({ store: spool.store, clock: systemClock, logger });
-    const reaper = new Reaper({ store: spool.store, completer, types: spool.types, clock: systemClock, logger, leaseMs: 100, events: spool.events, retentionMs: 0 });
+    const completer = new Completer({ store: storeOf(spool), clock: systemClock, logger });
+    const reaper = new Reaper({ store: storeOf(spool), completer, types: typesOf(spool), clock: systemClock, logger, leaseMs: 100, events: spool.events, retentionMs: 0 });
     await reaper.runOnce(now + 1000);
     expect(log).toEqual([`${id}:enqueued`, `${id}:lease_expired`, `${id}:failed`, `${id}:dead`]);
     expect((await spool.getJob(id))!.status).toBe("dead");

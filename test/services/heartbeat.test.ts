@@ -9,6 +9,7 @@ import type { Logger } from "../../src/core/logger.ts";
 import { SpoolWorker } from "../../src/services/spool-worker.ts";
 import { servicesOnClock } from "../support/services.ts";
 import { deferred, openSpool, waitFor } from "../support/system.ts";
+import { storeOf, typesOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -32,7 +33,7 @@ async function setup() {
   const { logger, lines } = recordingLogger();
   // the worker's services, driven one pass at a time instead of by their loops
   const worker = new SpoolWorker({
-    store: spool.store, types: spool.types, clock: systemClock, logger, workerId: "heartbeat-worker", concurrency: 50,
+    store: storeOf(spool), types: typesOf(spool), clock: systemClock, logger, workerId: "heartbeat-worker", concurrency: 50,
     queues: null, leaseMs: 30_000, maxPayloadBytes: spool.maxPayloadBytes, newToken: () => crypto.randomUUID(),
   });
   return { spool, worker, lines };
@@ -57,8 +58,8 @@ describe("heartbeat", () => {
     expect(await lease(id)).toMatchObject({ status: "running", startedAt: t0, leaseExpiresAt: t0 + 1600 });
     expect(await lease(waiting)).toEqual({ status: "pending", startedAt: null, leaseExpiresAt: null, workerId: null });
     // renewed in time: past the first expiry no reaper anywhere would find it, at the new one it would
-    expect(await spool.store.findExpiredLeases(t0 + 1200, 10)).toEqual([]);
-    expect((await spool.store.findExpiredLeases(t0 + 1600, 10)).map((job) => job.id)).toEqual([id]);
+    expect(await storeOf(spool).findExpiredLeases(t0 + 1200, 10)).toEqual([]);
+    expect((await storeOf(spool).findExpiredLeases(t0 + 1600, 10)).map((job) => job.id)).toEqual([id]);
 
     release.resolve();
     await waitFor("the job to complete", async () => (await spool.getJob(id))?.status === "completed");
@@ -72,13 +73,13 @@ describe("heartbeat", () => {
       return "done";
     });
     await spool.enqueueMany(Array.from({ length: 40 }, (_, n) => ({ type: "quick", payload: { n } })));
-    const claimed = await spool.store.claimJobs({
+    const claimed = await storeOf(spool).claimJobs({
       limit: 40, types: new Map([["quick", {}]]), queues: null, workerId: "heartbeat-worker", token: crypto.randomUUID(), now: Date.now(), leaseMs: 30_000,
     });
     expect(claimed).toHaveLength(40);
     // every handler has returned and its outcome waits in the completer
     const runs = await Promise.all(claimed.map((job) => worker.executor.run(job)));
-    expect(worker.executor.running.size).toBe(40);
+    expect(worker.running.size).toBe(40);
     // the completion batch reaches the database first, the renewal of the same attempts right after it
     await Promise.all([worker.completer.runOnce(Date.now()), worker.heartbeat.runOnce(Date.now())]);
     await Promise.all(runs.map((run) => run.written));
@@ -88,7 +89,7 @@ describe("heartbeat", () => {
     const completed = await spool.listJobs({ status: "completed", limit: 100 });
     expect(completed.jobs).toHaveLength(40);
     expect(completed.jobs.every((job) => job.attempts === 1)).toBe(true);
-    expect(worker.executor.running.size).toBe(0);
+    expect(worker.running.size).toBe(0);
   });
 
   it("still stops an attempt whose lease another worker took over", async () => {
@@ -100,12 +101,12 @@ describe("heartbeat", () => {
       await release.promise;
     });
     const { id } = await spool.enqueue("slow", null);
-    const [job] = await spool.store.claimJobs({
+    const [job] = await storeOf(spool).claimJobs({
       limit: 1, types: new Map([["slow", {}]]), queues: null, workerId: "heartbeat-worker", token: "first", now: Date.now(), leaseMs: 30_000,
     });
     const run = worker.executor.run(job!);
     // another worker's claim after the lease ran out: a new token on the same running row
-    await spool.store.db.execute({ sql: "UPDATE spool_jobs SET lease_token = 'second' WHERE id = ?", args: [Number(id)] });
+    await storeOf(spool).db.execute({ sql: "UPDATE spool_jobs SET lease_token = 'second' WHERE id = ?", args: [Number(id)] });
     await worker.heartbeat.runOnce(Date.now());
     release.resolve();
     await (await run).written;

@@ -8,6 +8,7 @@ import { silentLogger } from "../../src/core/logger.ts";
 import { SpoolWorker } from "../../src/services/spool-worker.ts";
 import { servicesOnClock } from "../support/services.ts";
 import { deferred, waitFor } from "../support/system.ts";
+import { storeOf, typesOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -67,7 +68,7 @@ describe("producer", () => {
       expect(
         () =>
           new SpoolWorker({
-            store: spool.store, types: spool.types, clock: spool.clock, logger: silentLogger, workerId: "w", concurrency,
+            store: storeOf(spool), types: typesOf(spool), clock: spool.clock, logger: silentLogger, workerId: "w", concurrency,
             queues: null, leaseMs: 1000, maxPayloadBytes: 1000, newToken: () => "t",
           }),
       ).toThrow(expect.objectContaining({ name: "SpoolError", code: "INVALID_OPTIONS", message: `concurrency must be a positive integer, got ${JSON.stringify(concurrency)}` }));

@@ -6,6 +6,7 @@ import { Promoter } from "../../src/services/promoter.ts";
 import { type Spool, createSpool } from "../../src/index.ts";
 import { watchedClock } from "../support/clocks.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 let opened: Spool[] = [];
 let folders: Array<() => void> = [];
@@ -130,7 +131,7 @@ describe("Promoter.runOnce", () => {
     const clock: Clock = { now: () => t, sleep: (ms, signal) => systemClock.sleep(Math.min(ms, 5), signal) };
     const { spool } = await setup({ clock });
     let promotedCalls = 0;
-    const promoter = new Promoter({ store: spool.store, clock, logger: silentLogger, onPromoted: () => promotedCalls++ });
+    const promoter = new Promoter({ store: storeOf(spool), clock, logger: silentLogger, onPromoted: () => promotedCalls++ });
     const start = t;
     const { id: soon } = await spool.enqueue("x", null, { delayMs: 150 });
     const { id: later } = await spool.enqueue("x", null, { delayMs: 5000 });
@@ -158,7 +159,7 @@ describe("Promoter.runOnce", () => {
     const { spool } = await setup();
     let promoted = 0;
     const clock = watchedClock();
-    const promoter = new Promoter({ store: spool.store, clock, logger: silentLogger, onPromoted: () => promoted++, maxSleepMs: 30_000 });
+    const promoter = new Promoter({ store: storeOf(spool), clock, logger: silentLogger, onPromoted: () => promoted++, maxSleepMs: 30_000 });
     // the first pass finds nothing and starts its 30 s sleep
     const asleep = clock.sleptFor("the promoter's 30 s sleep", (ms) => ms === 30_000);
     promoter.start();

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { servicesOnClock } from "../support/services.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -19,7 +20,7 @@ async function setup() {
 /** Claims every pending job of `type` for a worker that then goes away. */
 async function claimForCrashedWorker(services: Awaited<ReturnType<typeof setup>>, type: string) {
   const { spool, clock } = services;
-  return spool.store.claimJobs({
+  return storeOf(spool).claimJobs({
     limit: 10, types: new Map([[type, {}]]), queues: null, workerId: "crashed", token: crypto.randomUUID(), now: clock.t, leaseMs: 1000,
   });
 }

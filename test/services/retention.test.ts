@@ -12,6 +12,7 @@ import { DEFAULT_RETENTION_MS, Reaper } from "../../src/services/reaper.ts";
 import { createSpool } from "../../src/index.ts";
 import type { Spool } from "../../src/spool.ts";
 import { deferred, tempDatabase } from "../support/system.ts";
+import { storeOf, typesOf } from "../support/internals.ts";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -44,9 +45,9 @@ async function process(spool: Spool, count: number): Promise<void> {
 function reaperOf(spool: Spool, retentionMs = DEFAULT_RETENTION_MS): Reaper {
   const logger = createJsonLogger("silent");
   return new Reaper({
-    store: spool.store,
-    completer: new Completer({ store: spool.store, clock: systemClock, logger }),
-    types: spool.types,
+    store: storeOf(spool),
+    completer: new Completer({ store: storeOf(spool), clock: systemClock, logger }),
+    types: typesOf(spool),
     clock: systemClock,
     logger,
     leaseMs: 30_000,

@@ -7,6 +7,7 @@ import type { Spool } from "../../src/spool.ts";
 import { FILTER_WINDOW } from "../../src/store/read-jobs.ts";
 import { enqueueJobs, finishJobs } from "../support/finished-jobs.ts";
 import { openSpool } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -66,7 +67,7 @@ describe("listJobs filters", () => {
     const all = await enqueueJobs(spool, FILTER_WINDOW + 2_000);
     await finishJobs(spool, "all", "dead", 1_000);
     const rare = [all[4]!, all[FILTER_WINDOW + 1_500]!];
-    await spool.store.db.execute({
+    await storeOf(spool).db.execute({
       sql: `UPDATE spool_jobs SET payload = '{"needle":true}' WHERE id IN (SELECT value FROM json_each(?))`,
       args: [JSON.stringify(rare.map(Number))],
     });

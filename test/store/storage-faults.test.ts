@@ -10,6 +10,7 @@ import { createHandler } from "../../src/http/handler.ts";
 import { createSpool } from "../../src/index.ts";
 import { capFile, corruptRootPage, fillUp } from "../support/damage.ts";
 import { openSpool, tempDatabase } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -79,7 +80,7 @@ describe("a corrupt database file", () => {
     const { spool, cleanup } = await openSpool();
     cleanups.push(cleanup);
     await spool.enqueue("kept", null);
-    expect(await spool.store.quickCheck(256 * 1024 * 1024, "sound")).toBe(true);
+    expect(await storeOf(spool).quickCheck(256 * 1024 * 1024, "sound")).toBe(true);
     const worker = await spool.start({ http: false });
     await worker.stop({ graceMs: 0 });
   });

@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import Libsql from "libsql";
 import type { Spool } from "../../src/spool.ts";
+import { storeOf } from "./internals.ts";
 
 /**
  * Caps a Spool's file at its current size plus `spare` pages through
@@ -13,13 +14,13 @@ import type { Spool } from "../../src/spool.ts";
  * exactly one, so it holds for every statement it runs.
  */
 export async function capFile(spool: Spool, spare: number): Promise<void> {
-  const { rows } = await spool.store.db.execute("PRAGMA page_count");
-  await spool.store.db.execute(`PRAGMA max_page_count = ${Number(rows[0]!.page_count) + spare}`);
+  const { rows } = await storeOf(spool).db.execute("PRAGMA page_count");
+  await storeOf(spool).db.execute(`PRAGMA max_page_count = ${Number(rows[0]!.page_count) + spare}`);
 }
 
 /** Lifts the cap of capFile. */
 export async function uncapFile(spool: Spool): Promise<void> {
-  await spool.store.db.execute("PRAGMA max_page_count = 1073741823");
+  await storeOf(spool).db.execute("PRAGMA max_page_count = 1073741823");
 }
 
 /** Enqueues 1 KB jobs of `type` until the capped file is full (STORAGE_FULL); returns how many fit. */

@@ -3,6 +3,7 @@
  * run, so that tests of bulk operations can have thousands without running them.
  */
 import type { Spool } from "../../src/spool.ts";
+import { storeOf } from "./internals.ts";
 
 /** Marks `ids` (or every job, with "all") `status`, finished at `finishedAt`. */
 export async function finishJobs(
@@ -12,7 +13,7 @@ export async function finishJobs(
   finishedAt: number,
   lastError: string | null = status === "dead" ? "boom" : null,
 ): Promise<void> {
-  await spool.store.db.execute({
+  await storeOf(spool).db.execute({
     sql: `UPDATE spool_jobs SET status = :status, finished_at = :finishedAt, last_error = :lastError,
       attempts = CASE WHEN :status = 'dead' THEN max_attempts ELSE attempts END
       WHERE :all = 1 OR id IN (SELECT value FROM json_each(:ids))`,

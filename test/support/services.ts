@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/core/logger.ts";
 import { SpoolWorker } from "../../src/services/spool-worker.ts";
 import type { Spool } from "../../src/spool.ts";
 import { openSpool } from "./system.ts";
+import { storeOf, typesOf } from "./internals.ts";
 
 /** Time stands where the test puts it (`t`); sleeps are real, so work in flight still finishes. */
 export interface SettableClock extends Clock {
@@ -35,11 +36,11 @@ export async function servicesOnClock(options: { concurrency?: number; leaseMs?:
   const workerId = options.workerId ?? "unit-worker";
   const { spool, cleanup } = await openSpool({ clock, workerId });
   const worker = new SpoolWorker({
-    store: spool.store, types: spool.types, clock, logger: silentLogger, workerId, concurrency: options.concurrency ?? 10,
+    store: storeOf(spool), types: typesOf(spool), clock, logger: silentLogger, workerId, concurrency: options.concurrency ?? 10,
     queues: null, leaseMs: options.leaseMs ?? 1000, maxPayloadBytes: spool.maxPayloadBytes, newToken: () => crypto.randomUUID(),
   });
   const lease = async (id: string) => {
-    const { rows } = await spool.store.db.execute({
+    const { rows } = await storeOf(spool).db.execute({
       sql: "SELECT status, started_at, lease_expires_at, worker_id FROM spool_jobs WHERE id = ?",
       args: [Number(id)],
     });

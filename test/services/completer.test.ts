@@ -1,0 +1,136 @@
+/**
+ * The completer writes queued outcomes in batches, lease-guarded, and lends
+ * them to a claim so both commit together. Its own flush loop is held at its
+ * first sleep, so each write here is one `runOnce(now)` or one claim the
+ * test makes.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { Clock } from "../../src/core/clock.ts";
+import type { ClaimedJob } from "../../src/core/job.ts";
+import { silentLogger } from "../../src/core/logger.ts";
+import { complete } from "../../src/core/transitions.ts";
+import { Completer } from "../../src/services/completer.ts";
+import type { Spool } from "../../src/spool.ts";
+import { storeOf } from "../support/internals.ts";
+import { openSpool } from "../support/system.ts";
+
+const T0 = Date.UTC(2030, 0, 1);
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** Time stands at `t`; every sleep waits until the test calls `release()`. */
+function heldClock(): Clock & { t: number; release: () => void } {
+  const waiting = new Set<() => void>();
+  return {
+    t: T0,
+    now() {
+      return this.t;
+    },
+    sleep: (_ms, signal) =>
+      new Promise<void>((resolve) => {
+        waiting.add(resolve);
+        signal?.addEventListener("abort", () => resolve());
+      }),
+    release() {
+      for (const resolve of waiting) resolve();
+      waiting.clear();
+    },
+  };
+}
+
+async function setup(maxBatch?: number) {
+  const clock = heldClock();
+  const { spool, cleanup } = await openSpool({ clock });
+  const completer = new Completer({ store: storeOf(spool), clock, logger: silentLogger, maxBatch });
+  cleanups.push(cleanup, async () => {
+    clock.release();
+    await completer.drain();
+  });
+  return { spool, clock, completer };
+}
+
+async function claim(spool: Spool, type: string, limit: number, now = T0): Promise<ClaimedJob[]> {
+  return storeOf(spool).claimJobs({ limit, types: new Map([[type, {}]]), queues: null, workerId: "w", token: crypto.randomUUID(), now, leaseMs: 60_000 });
+}
+
+describe("completer", () => {
+  it("writes every queued outcome in one runOnce, and tells each submitter whether its lease still held", async () => {
+    const { spool, clock, completer } = await setup();
+    const { id: kept } = await spool.enqueue("task", { n: 1 });
+    const { id: lost } = await spool.enqueue("task", { n: 2 });
+    const jobs = await claim(spool, "task", 2);
+    // another worker took the second job over: its lease token is not ours any more
+    await storeOf(spool).db.execute({ sql: "UPDATE spool_jobs SET lease_token = 'theirs' WHERE id = ?", args: [Number(lost)] });
+    clock.t += 100;
+    const results = jobs.map((job) => completer.submit(complete(job, clock.t)));
+    expect(completer.backlog).toBe(2);
+
+    expect(await completer.runOnce(clock.t)).toBe(2);
+    expect(await Promise.all(results)).toEqual(jobs.map((job) => job.id === kept));
+    expect(completer.backlog).toBe(0);
+    expect(await spool.getJob(kept)).toMatchObject({ status: "completed", finishedAt: T0 + 100 });
+    expect(await spool.getJob(lost)).toMatchObject({ status: "running" });
+  });
+
+  it("writes at most maxBatch outcomes per pass, oldest first", async () => {
+    const { spool, completer } = await setup(2);
+    for (let i = 0; i < 3; i++) await spool.enqueue("task", { i });
+    const jobs = await claim(spool, "task", 3);
+    for (const job of jobs) void completer.submit(complete(job, T0));
+    expect(await completer.runOnce(T0)).toBe(2);
+    expect(completer.backlog).toBe(1);
+    expect((await spool.getJob(jobs[2]!.id))!.status).toBe("running");
+    expect(await completer.runOnce(T0)).toBe(1);
+    expect((await spool.getJob(jobs[2]!.id))!.status).toBe("completed");
+  });
+
+  it("lends the queued outcomes to a claim, which writes them in the same transaction", async () => {
+    const { spool, completer } = await setup();
+    const { id: done } = await spool.enqueue("first", null);
+    const [job] = await claim(spool, "first", 1);
+    const { id: next } = await spool.enqueue("second", null);
+    const written = completer.submit(complete(job!, T0));
+    const request = { limit: 1, types: new Map([["second", {}]]), queues: null, workerId: "w", token: "t2", now: T0, leaseMs: 60_000 };
+    const lent: number[] = [];
+    const result = await completer.withPendingOutcomes((outcomes) => {
+      lent.push(outcomes.length);
+      return storeOf(spool).completeAndClaim(outcomes, request, T0);
+    });
+    expect(lent).toEqual([1]);
+    expect(result.jobs.map((j) => j.id)).toEqual([next]);
+    expect(await written).toBe(true);
+    expect(completer.backlog).toBe(0);
+    expect((await spool.getJob(done))!.status).toBe("completed");
+  });
+
+  it("puts lent outcomes back when the claim's write fails, for the next pass to write", async () => {
+    const { spool, completer } = await setup();
+    const { id } = await spool.enqueue("task", null);
+    const [job] = await claim(spool, "task", 1);
+    const written = completer.submit(complete(job!, T0));
+    await expect(completer.withPendingOutcomes(() => Promise.reject(new Error("database is down")))).rejects.toThrow("database is down");
+    expect(completer.backlog).toBe(1);
+    expect(await completer.runOnce(T0)).toBe(1);
+    expect(await written).toBe(true);
+    expect((await spool.getJob(id))!.status).toBe("completed");
+  });
+
+  it("refuses a store without completeJobs with INVALID_OPTIONS naming the field and the missing method", () => {
+    expect(() => new Completer({ store: {} as never, clock: heldClock(), logger: silentLogger })).toThrow(
+      expect.objectContaining({ name: "SpoolError", code: "INVALID_OPTIONS", message: "completer: store must be an object with completeJobs, got an object without completeJobs" }),
+    );
+  });
+
+  it("gives queued outcomes up on abandon(): their submitters learn nothing was written", async () => {
+    const { spool, completer } = await setup();
+    const { id } = await spool.enqueue("task", null);
+    const [job] = await claim(spool, "task", 1);
+    const written = completer.submit(complete(job!, T0));
+    completer.abandon();
+    expect(await written).toBe(false);
+    expect(await completer.runOnce(T0)).toBe(0);
+    expect((await spool.getJob(id))!.status).toBe("running");
+  });
+});
