@@ -199,11 +199,26 @@ async function multiProcess() {
 async function runProcesses(processes, count) {
   const url = freshUrl();
   const spool = await createSpool({ url });
-  // every process is up and polling before the jobs can be claimed
+  const children = await runWorkerProcesses(spool, url, processes, 10, count);
+  // from the first job started to the last one finished, as the jobs record
+  // it: process start-up and this polling loop are not part of the figure
+  const span = await spanOfRun(url);
+  await stopWorkerProcesses(children);
+  await spool.close();
+  return rate(count, span.last - span.first);
+}
+
+/**
+ * Enqueues `count` no-op jobs into a paused queue, starts `processes` bench
+ * workers at `concurrency` on `url`, releases the queue once every one of
+ * them is polling, and resolves with the still-running workers when every
+ * job has completed.
+ */
+async function runWorkerProcesses(spool, url, processes, concurrency, count) {
   await spool.pauseQueue("default");
   await enqueueAll(spool, count);
   const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, [new URL("./bench-worker.mjs", import.meta.url).pathname, url, "10"], { stdio: ["ignore", "pipe", "inherit"] }),
+    spawn(process.execPath, [new URL("./bench-worker.mjs", import.meta.url).pathname, url, String(concurrency)], { stdio: ["ignore", "pipe", "inherit"] }),
   );
   await Promise.all(children.map((c) => new Promise((r) => c.stdout.on("data", (d) => String(d).includes("ready") && r()))));
   await spool.resumeQueue("default");
@@ -212,12 +227,11 @@ async function runProcesses(processes, count) {
     if (counts.completed === count) break;
     await sleep(200);
   }
-  // from the first job started to the last one finished, as the jobs record
-  // it: process start-up and this polling loop are not part of the figure
-  const span = await spanOfRun(url);
-  await Promise.all(children.map((c) => new Promise((r) => (c.on("exit", r), c.kill("SIGTERM")))));
-  await spool.close();
-  return rate(count, span.last - span.first);
+  return children;
+}
+
+function stopWorkerProcesses(children) {
+  return Promise.all(children.map((c) => new Promise((r) => (c.on("exit", r), c.kill("SIGTERM")))));
 }
 
 async function spanOfRun(url) {
@@ -327,19 +341,8 @@ async function server() {
 /** Jobs/s of `processes` worker processes on the server at `url`, then the pickup latency of single jobs into them. */
 async function serverRun(url, processes, count) {
   const spool = await createSpool({ url });
-  await spool.pauseQueue("default");
-  await enqueueAll(spool, count);
-  const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, [new URL("./bench-worker.mjs", import.meta.url).pathname, url, "50"], { stdio: ["ignore", "pipe", "inherit"] }),
-  );
-  await Promise.all(children.map((c) => new Promise((r) => c.stdout.on("data", (d) => String(d).includes("ready") && r()))));
-  await spool.resumeQueue("default");
-  for (;;) {
-    const counts = await spool.countJobs();
-    if (counts.completed === count) break;
-    await sleep(200);
-  }
-  const span = (await execute(url, "SELECT min(started_at) AS first, max(finished_at) AS last FROM spool_jobs")).rows[0];
+  const children = await runWorkerProcesses(spool, url, processes, 50, count);
+  const span = await spanOfRun(url);
   // single jobs into idle workers: from the enqueue call here to the handler's start in a worker (same machine, same clock)
   const startedAt = new Map();
   for (const child of children) {
@@ -355,10 +358,10 @@ async function serverRun(url, processes, count) {
     while (!startedAt.has(i)) await sleep(1);
     waited.push(startedAt.get(i) - sent);
   }
-  await Promise.all(children.map((c) => new Promise((r) => (c.on("exit", r), c.kill("SIGTERM")))));
+  await stopWorkerProcesses(children);
   await execute(url, "DELETE FROM spool_jobs");
   await spool.close();
-  return { perSecond: rate(count, Number(span.last) - Number(span.first)), pickup: { p50: percentile(waited, 50).toFixed(1), p99: percentile(waited, 99).toFixed(1) } };
+  return { perSecond: rate(count, span.last - span.first), pickup: { p50: percentile(waited, 50).toFixed(1), p99: percentile(waited, 99).toFixed(1) } };
 }
 
 function freeTcpPort() {
