@@ -38,8 +38,8 @@ export const LAYER_RULES = {
   spool: { values: ["core", "store", "services", "platform", "spool"] },
   // the library's one-call server: the facade behind the HTTP handler on a runtime
   serve: { values: ["core", "http", "runtime", "spool", "serve"] },
-  // public API: re-exports only
-  index: { values: without("worker", "cli", "web", "example") },
+  // public API: re-exports only (the web entry's, plus what needs a runtime)
+  index: { values: without("worker", "cli", "example") },
   // the same for edge platforms: no runtime adapter, no server (see WEB_FORBIDDEN too)
   web: { values: without("worker", "cli", "index", "example", "runtime", "serve") },
   // process entries and composition roots

@@ -1,27 +1,8 @@
+// The main entry: everything spool/web offers, with the createSpool that also
+// opens embedded files (the native driver, loaded only for a file: URL) and
+// `serve`, which needs a runtime's server. An explicit export takes
+// precedence over the web entry's createSpool of the same name.
+export * from "./web.ts";
 export { createSpool } from "./create-spool.ts";
-export { Spool } from "./spool.ts";
-export type { DrainOptions, DrainSummary, EnqueueResult, LatencyPercentiles, ListJobsQuery, ListWorkflowsQuery, SpoolOptions, SpoolRuntime, SpoolStats, StartOptions, StartedWorkflow } from "./spool.ts";
-export type { Workflow, WorkflowCounts, WorkflowJob, WorkflowPage, WorkflowStatus, WorkflowSummary } from "./store/workflows.ts";
-export type { Row, SqlArgs, SqlExecutor, SqlQuery, SqlResult } from "./store/app-sql.ts";
-export type { JobSummary, SpoolEventListener, SpoolEventMap, SpoolEventName } from "./core/events.ts";
-export { defineWorker } from "./define-worker.ts";
-export type { ScheduleDefinition, WorkerDefinition } from "./define-worker.ts";
-export { SpoolError, PermanentError } from "./core/errors.ts";
-export type { SpoolErrorCode } from "./core/errors.ts";
-export { PRIORITY } from "./core/options.ts";
-export type { EnqueueOptions, JobTypeOptions, RateLimit } from "./core/options.ts";
-export type { CatchUp, ScheduleEnqueueOptions, ScheduleOptions } from "./core/schedule.ts";
-export type { ScheduleRecord } from "./store/schedules.ts";
-export type { Backoff, BackoffPolicy } from "./core/backoff.ts";
-export type { Attempt, AttemptOutcome, Job, StagedJob } from "./core/job.ts";
-export type { DependencyResult, JobContext, JobDefinition, JobHandler } from "./core/job-types.ts";
-export type { JobStatus } from "./core/states.ts";
-export { createJsonLogger } from "./core/logger.ts";
-export type { Logger, LogLevel } from "./core/logger.ts";
-export { createHandler, publicRoute } from "./http/handler.ts";
-export type { Handler, HandlerOptions, Route, WaitUntilContext } from "./http/handler.ts";
-export { signTrigger } from "./http/trigger.ts";
-export type { Access } from "./http/access.ts";
 export { serve } from "./serve.ts";
 export type { ServeOptions, SpoolServer } from "./serve.ts";
-export type { StopOptions } from "./services/spool-worker.ts";

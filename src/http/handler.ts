@@ -1,6 +1,6 @@
 /**
  * The HTTP API as one fetch handler: `createHandler(spool, options)` gives
- * `{ fetch }`, which any server (the worker, `serve`, Bun.serve, Deno.serve,
+ * `{ fetch }`, which any server (the worker, `serve`, Bun's or Deno's own serve,
  * an edge platform) can call. In order, for every request: the Host check
  * (403), the cross-site check on mutations (403), the token (401, or 403 for
  * the read-only token on a mutation), the body's declared size (413), its
@@ -90,8 +90,8 @@ export interface WaitUntilContext {
 
 /**
  * A fetch handler (Request in, Response out; it never throws) and a cron
- * trigger entry: the shape of a Cloudflare Worker's default export, and what
- * `Deno.serve(handler.fetch)` or `Bun.serve({ fetch: handler.fetch })` serve.
+ * trigger entry: the shape of a Cloudflare Worker's default export. Deno's
+ * and Bun's own serve functions take `handler.fetch` as it is.
  */
 export interface Handler {
   fetch(request: Request): Promise<Response>;
