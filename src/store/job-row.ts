@@ -85,21 +85,74 @@ export function rowToClaimedJob(row: Row): ClaimedJob {
 }
 
 /**
- * What a claim returns. The columns the claim itself just wrote (status,
- * start, lease, worker) are known to the caller and left out: every returned
- * column costs on each of the hottest statement's rows.
+ * What a claim returns, in this order. The columns the claim itself just
+ * wrote (status, start, lease, worker) are known to the caller and left out:
+ * every returned column costs on each of the hottest statement's rows.
  */
-export const CLAIMED_COLUMNS = `id, type, queue, payload, priority, attempts, max_attempts, run_at, created_at,
-  timeout_ms, backoff, last_error, history, idempotency_key, workflow_id, parent_id, schedule_name, scheduled_for, has_dependents`;
+export const CLAIMED_COLUMN_NAMES = [
+  "id", "type", "queue", "payload", "priority", "attempts", "max_attempts", "run_at", "created_at", "timeout_ms",
+  "backoff", "last_error", "history", "idempotency_key", "workflow_id", "parent_id", "schedule_name", "scheduled_for",
+  "has_dependents", "effective_priority",
+] as const;
 
-/** A row of CLAIMED_COLUMNS plus the lease the claim wrote. */
-export function claimedRowToJob(row: Row, lease: { token: string; expiresAt: number; startedAt: number; workerId: string }): ClaimedJob {
-  const job = jobOf(row, "running", lease.startedAt, null, lease.workerId) as ClaimedJob;
-  job.leaseToken = lease.token;
-  job.leaseExpiresAt = lease.expiresAt;
-  job.backoffJson = stringOrNull(row.backoff);
-  job.hasDependents = row.has_dependents != null;
-  return job;
+// positions in CLAIMED_COLUMN_NAMES, named once so the decoder below reads by index
+const at = Object.fromEntries(CLAIMED_COLUMN_NAMES.map((name, i) => [name, i])) as Record<(typeof CLAIMED_COLUMN_NAMES)[number], number>;
+const ID = at.id, TYPE = at.type, QUEUE = at.queue, PAYLOAD = at.payload, PRIORITY = at.priority, ATTEMPTS = at.attempts;
+const MAX_ATTEMPTS = at.max_attempts, RUN_AT = at.run_at, CREATED_AT = at.created_at, TIMEOUT_MS = at.timeout_ms;
+const BACKOFF = at.backoff, LAST_ERROR = at.last_error, HISTORY = at.history, IDEMPOTENCY_KEY = at.idempotency_key;
+const WORKFLOW_ID = at.workflow_id, PARENT_ID = at.parent_id, SCHEDULE_NAME = at.schedule_name, SCHEDULED_FOR = at.scheduled_for;
+const HAS_DEPENDENTS = at.has_dependents, EFFECTIVE_PRIORITY = at.effective_priority;
+
+/** The values of one claimed row, in CLAIMED_COLUMN_NAMES order, as the claim returns them (one JSON array). */
+export type ClaimedValues = unknown[];
+
+/** Claimed rows in the order their jobs should start: priority, then run time, then id. */
+export function byStartOrder(a: ClaimedValues, b: ClaimedValues): number {
+  return (
+    (b[EFFECTIVE_PRIORITY] as number) - (a[EFFECTIVE_PRIORITY] as number) ||
+    (a[RUN_AT] as number) - (b[RUN_AT] as number) ||
+    (a[ID] as number) - (b[ID] as number)
+  );
+}
+
+/**
+ * A claimed row plus the lease the claim wrote. Read by position, not
+ * through a row object: the claim is the hottest read, and building a row
+ * per job showed in profiles. A claimed job has no result or warnings yet.
+ */
+export function claimedValuesToJob(values: ClaimedValues, lease: { token: string; expiresAt: number; startedAt: number; workerId: string }): ClaimedJob {
+  const history = values[HISTORY] as string;
+  return {
+    id: String(values[ID]),
+    type: values[TYPE] as string,
+    payload: decodePayload(values[PAYLOAD] as string),
+    status: "running",
+    attempts: values[ATTEMPTS] as number,
+    maxAttempts: values[MAX_ATTEMPTS] as number,
+    priority: values[PRIORITY] as number,
+    queue: values[QUEUE] as string,
+    runAt: values[RUN_AT] as number,
+    createdAt: values[CREATED_AT] as number,
+    startedAt: lease.startedAt,
+    finishedAt: null,
+    lastError: (values[LAST_ERROR] as string | null) ?? null,
+    idempotencyKey: (values[IDEMPOTENCY_KEY] as string | null) ?? null,
+    workflowId: (values[WORKFLOW_ID] as string | null) ?? null,
+    parentId: stringOrNull(values[PARENT_ID]),
+    scheduleName: (values[SCHEDULE_NAME] as string | null) ?? null,
+    scheduledFor: (values[SCHEDULED_FOR] as number | null) ?? null,
+    timeoutMs: (values[TIMEOUT_MS] as number | null) ?? null,
+    workerId: lease.workerId,
+    result: null,
+    warnings: [],
+    optional: false,
+    onDependencyFailure: "cancel",
+    history: history === "[]" || history == null ? [] : historyOf({ history }, "running", []),
+    leaseToken: lease.token,
+    leaseExpiresAt: lease.expiresAt,
+    backoffJson: (values[BACKOFF] as string | null) ?? null,
+    hasDependents: values[HAS_DEPENDENTS] != null,
+  };
 }
 
 /** A new job as one JSON-able array in INSERT_COLUMNS order, for the statements that read rows with `->>`. */

@@ -123,14 +123,16 @@ describe("claimJobs", () => {
 
   it("is served by one probe of the ready index per served type, walked in order, without sorting the table", async () => {
     const { store } = await setup();
-    const plan = await store.db.execute({
-      sql: `EXPLAIN QUERY PLAN ${CLAIM_SQL_FOR_PLAN}`,
-      args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, types: '{"a":[1,null],"b":[null,null]}', queues: null },
-    });
-    const details = plan.rows.map((r) => String(r.detail));
-    expect(details).toContain("SEARCH p USING INDEX spool_jobs_ready (type=?)");
-    // the only full-table steps allowed are over tiny settings tables and small temp sets
-    expect(details.filter((d) => /^SCAN spool_jobs\b(?! USING INDEX spool_jobs_ready)/.test(d))).toEqual([]);
+    for (const sql of [CLAIM_SQL_FOR_PLAN.sharedOptions, CLAIM_SQL_FOR_PLAN.optionsByType]) {
+      const plan = await store.db.execute({
+        sql: `EXPLAIN QUERY PLAN ${sql}`,
+        args: { now: 1, expires: 2, token: "t", worker: "w", limit: 10, types: '{"a":[1,null],"b":[null,null]}', queues: null, max_attempts: 3, timeout_ms: null },
+      });
+      const details = plan.rows.map((r) => String(r.detail));
+      expect(details).toContain("SEARCH p USING INDEX spool_jobs_ready (type=?)");
+      // the only full-table steps allowed are over tiny settings tables and small temp sets
+      expect(details.filter((d) => /^SCAN spool_jobs\b(?! USING INDEX spool_jobs_ready)/.test(d))).toEqual([]);
+    }
   });
 
   it("serves promotion, lease expiry and idempotency lookups from their indexes", async () => {
