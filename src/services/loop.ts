@@ -86,7 +86,10 @@ export class ServiceLoop {
   readonly #options: LoopOptions;
   #running = false;
   #wakeRequested = false;
-  #sleeper: AbortController | null = null;
+  /** Resumes the wait in progress. */
+  #resume: (() => void) | null = null;
+  /** The one timer that ends waits, kept across waits (see #wait). */
+  #timer: { deadline: number; controller: AbortController } | null = null;
   #done: Promise<void> | null = null;
   readonly #failures: FailureTracker;
   #errorBackoff = 0;
@@ -116,7 +119,7 @@ export class ServiceLoop {
   /** Ends any wait now, or makes the next wait end at once. */
   wake(): void {
     this.#wakeRequested = true;
-    this.#sleeper?.abort(WAKE_REASON);
+    this.#resume?.();
   }
 
   /** Stops after the pass in progress; idempotent and awaitable. */
@@ -124,6 +127,8 @@ export class ServiceLoop {
     this.#running = false;
     this.wake();
     await this.#done;
+    this.#timer?.controller.abort(WAKE_REASON);
+    this.#timer = null;
   }
 
   async #loop(): Promise<void> {
@@ -150,10 +155,32 @@ export class ServiceLoop {
         }
         continue;
       }
-      this.#sleeper = new AbortController();
-      await clock.sleep(Math.min(waitMs, LONGEST_SLEEP_MS), this.#sleeper.signal);
-      this.#sleeper = null;
+      await this.#wait(Math.min(waitMs, LONGEST_SLEEP_MS));
       this.#lastYield = clock.now();
     }
+  }
+
+  /**
+   * Waits until `wake()` or `ms` have passed. A busy producer waits up to a
+   * second between every few jobs and is woken within microseconds: a timer
+   * and an AbortController per wait cost more than the wait did. So one timer
+   * is kept across waits, and a wait starts a new one only when the kept one
+   * would end later than asked. A kept timer that ends an unrelated later
+   * wait early only brings a pass forward, which is always allowed.
+   */
+  async #wait(ms: number): Promise<void> {
+    const deadline = this.#options.clock.now() + ms;
+    if (this.#timer === null || this.#timer.deadline > deadline) {
+      this.#timer?.controller.abort(WAKE_REASON);
+      const timer = { deadline, controller: new AbortController() };
+      this.#timer = timer;
+      void this.#options.clock.sleep(ms, timer.controller.signal).then(() => {
+        if (timer.controller.signal.aborted) return;
+        this.#timer = null;
+        this.#resume?.();
+      });
+    }
+    await new Promise<void>((resolve) => (this.#resume = resolve));
+    this.#resume = null;
   }
 }
