@@ -55,12 +55,22 @@ export function isJobStatus(value: unknown): value is JobStatus {
   return typeof value === "string" && (JOB_STATUSES as readonly string[]).includes(value);
 }
 
-// every allowed edge as one key, because the executor asks once per job
-const ALLOWED = new Set(TRANSITIONS.flatMap((t) => t.from.flatMap((from) => t.to.map((to) => `${t.reason}:${from}>${to}`))));
+// reason -> from -> allowed targets: the executor asks once per job, and a
+// lookup builds no key string
+const ALLOWED = new Map<string, Map<string, Set<string>>>();
+for (const t of TRANSITIONS) {
+  let byFrom = ALLOWED.get(t.reason);
+  if (!byFrom) ALLOWED.set(t.reason, (byFrom = new Map()));
+  for (const from of t.from) {
+    let targets = byFrom.get(from);
+    if (!targets) byFrom.set(from, (targets = new Set()));
+    for (const to of t.to) targets.add(to);
+  }
+}
 
 /** True when `reason` may move a job from `from` to `to`. */
 export function canTransition(from: JobStatus, to: JobStatus, reason: TransitionReason): boolean {
-  return ALLOWED.has(`${reason}:${from}>${to}`);
+  return ALLOWED.get(reason)?.get(from)?.has(to) === true;
 }
 
 /** Throws ILLEGAL_TRANSITION when the table has no such edge. */
