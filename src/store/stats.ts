@@ -50,8 +50,13 @@ const named = (column: "queue" | "type", count: number, oldest: boolean) =>
     return `, count(*) FILTER (WHERE ${column} = :${key}) AS ${key}` + (oldest ? `, min(run_at) FILTER (WHERE ${column} = :${key}) AS o${i}` : "");
   }).join("");
 
+/** Every one-pass count statement, for `queues` and `types` names, as plan tests read them. */
+export function namedCountsSqlForPlan(queues: number, types: number): string[] {
+  return [pendingByTypeSql(queues), ...ACTIVE.flatMap((status) => [namedCountsSql(status, queues, types, false), namedCountsSql(status, queues, 0, status === "pending")])];
+}
+
 const sortedCountsSql = (status: ActiveStatus, byType: boolean) =>
-  `SELECT queue, ${byType ? "type" : "NULL AS type"}, count(*) AS n, min(run_at) AS oldest ${from(status)} GROUP BY queue${byType ? ", type" : ""}`;
+  `SELECT queue, ${byType ? "type" : "NULL AS type"}, count(*) AS n${status === "pending" ? ", min(run_at) AS oldest" : ""} ${from(status)} GROUP BY queue${byType ? ", type" : ""}`;
 
 const THROUGHPUT = `SELECT minute, sum(completed) AS completed, sum(failed) AS failed, sum(dead) AS dead
   FROM spool_stats_minutes WHERE minute >= :from GROUP BY minute`;
@@ -78,6 +83,9 @@ const PRUNE_MINUTES = `DELETE FROM spool_stats_minutes WHERE minute < :before`;
 const PRUNE_LATENCY = `DELETE FROM spool_stats_latency WHERE minute < :before`;
 const PRUNE_WORKERS = `DELETE FROM spool_workers WHERE last_seen_at < :before`;
 const FORGET_WORKER = `DELETE FROM spool_workers WHERE id = :id`;
+
+/** The statements /stats reads beside the counts, as plan tests read them. */
+export const STATS_SQL_FOR_PLAN: Readonly<Record<string, string>> = { KNOWN_KEYS, FINISHED_COUNTS, THROUGHPUT, LATENCY, WORKERS, WORKERS_SEEN };
 
 /** Jobs of one queue in one status; `oldestRunAt` is the run time of its longest-waiting job, on pending rows only. */
 export interface QueueCount {
