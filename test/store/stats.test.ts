@@ -3,13 +3,18 @@
  * type and status whatever names the jobs carry, read from index entries
  * alone.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { createSpool } from "../../src/index.ts";
 import { type Clock, systemClock } from "../../src/core/clock.ts";
 import type { JobStatus } from "../../src/core/states.ts";
 import type { Spool } from "../../src/spool.ts";
 import { STATS_SQL_FOR_PLAN, namedCountsSqlForPlan } from "../../src/store/stats.ts";
 import { finishJobs } from "../support/finished-jobs.ts";
 import { storeOf } from "../support/internals.ts";
+import { libsqlServer } from "../support/sqld.ts";
 import { openSpool } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -19,9 +24,10 @@ afterEach(async () => {
 
 const NOW = 1_800_000_000_000;
 
+const fixedClock: Clock = { now: () => NOW, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
+
 async function setup(): Promise<Spool> {
-  const clock: Clock = { now: () => NOW, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-  const opened = await openSpool({ clock });
+  const opened = await openSpool({ clock: fixedClock });
   cleanups.push(opened.cleanup);
   return opened.spool;
 }
@@ -69,41 +75,58 @@ async function enqueue(spool: Spool, count: number, type: string, queue: string,
   return (await spool.enqueueMany(items)).map((r) => r.id);
 }
 
+// Jobs of every status over known queues and types, then names only active jobs carry, asking after each change.
+async function countsThroughChanges(spool: Spool): Promise<void> {
+  const now = NOW;
+  const mail = await enqueue(spool, 12, "send", "mail");
+  const bills = await enqueue(spool, 9, "bill", "default", 500);
+  await finishJobs(spool, mail.slice(0, 3), "completed", now);
+  await finishJobs(spool, bills.slice(0, 2), "dead", now);
+  await setStatus(spool, mail.slice(3, 5), "running");
+  await setStatus(spool, bills.slice(2, 4), "scheduled");
+  await setStatus(spool, bills.slice(4, 5), "blocked");
+  // a queue and a type no job of which has finished, and a queue known only by its settings
+  const fresh = await enqueue(spool, 5, "novel", "fresh", 200);
+  await setStatus(spool, fresh.slice(0, 1), "running");
+  await setStatus(spool, fresh.slice(1, 2), "scheduled");
+  await setStatus(spool, fresh.slice(2, 3), "blocked");
+  await spool.pauseQueue("idle");
+  await enqueue(spool, 2, "send", "idle", 300);
+
+  await expectExact(spool, now);
+  // asked again, once the names met among active jobs are known
+  await expectExact(spool, now);
+  // a queue that appears after the last count, with pending jobs of a known type
+  const later = await enqueue(spool, 4, "send", "later", 100);
+  await expectExact(spool, now);
+  // and a type that appears after it, with a job of each active status
+  const late = await enqueue(spool, 4, "late", "default", 50);
+  await setStatus(spool, late.slice(0, 1), "scheduled");
+  await setStatus(spool, late.slice(1, 2), "running");
+  await setStatus(spool, late.slice(2, 3), "blocked");
+  await expectExact(spool, now);
+  // and jobs that finish or leave a queue
+  await finishJobs(spool, [...fresh.slice(1), ...later], "cancelled", now);
+  await expectExact(spool, now);
+}
+
 describe("job counts", () => {
   it("count every job exactly, whether its queue and type have finished jobs or exist only among active ones", async () => {
-    const spool = await setup();
-    const now = NOW;
-    const mail = await enqueue(spool, 12, "send", "mail");
-    const bills = await enqueue(spool, 9, "bill", "default", 500);
-    await finishJobs(spool, mail.slice(0, 3), "completed", now);
-    await finishJobs(spool, bills.slice(0, 2), "dead", now);
-    await setStatus(spool, mail.slice(3, 5), "running");
-    await setStatus(spool, bills.slice(2, 4), "scheduled");
-    await setStatus(spool, bills.slice(4, 5), "blocked");
-    // a queue and a type no job of which has finished, and a queue known only by its settings
-    const fresh = await enqueue(spool, 5, "novel", "fresh", 200);
-    await setStatus(spool, fresh.slice(0, 1), "running");
-    await setStatus(spool, fresh.slice(1, 2), "scheduled");
-    await setStatus(spool, fresh.slice(2, 3), "blocked");
-    await spool.pauseQueue("idle");
-    await enqueue(spool, 2, "send", "idle", 300);
-
-    await expectExact(spool, now);
-    // asked again, once the names met among active jobs are known
-    await expectExact(spool, now);
-    // a queue that appears after the last count, with pending jobs of a known type
-    const later = await enqueue(spool, 4, "send", "later", 100);
-    await expectExact(spool, now);
-    // and a type that appears after it, with a job of each active status
-    const late = await enqueue(spool, 4, "late", "default", 50);
-    await setStatus(spool, late.slice(0, 1), "scheduled");
-    await setStatus(spool, late.slice(1, 2), "running");
-    await setStatus(spool, late.slice(2, 3), "blocked");
-    await expectExact(spool, now);
-    // and jobs that finish or leave a queue
-    await finishJobs(spool, [...fresh.slice(1), ...later], "cancelled", now);
-    await expectExact(spool, now);
+    await countsThroughChanges(await setup());
   });
+
+  it("count every job exactly through a libSQL server", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "spool-stats-"));
+    const server = await libsqlServer(dir);
+    cleanups.push(async () => {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await server.start();
+    const spool = await createSpool({ url: server.url, clock: fixedClock });
+    cleanups.push(() => spool.close());
+    await countsThroughChanges(spool);
+  }, 60_000);
 
   it("stay exact with more queue and type names than one pass tests", async () => {
     const spool = await setup();
