@@ -163,7 +163,7 @@ describe("job counts", () => {
     expect((await explain(STATS_SQL_FOR_PLAN.THROUGHPUT!)).join()).toMatch(/^SEARCH spool_stats_minutes USING PRIMARY KEY \(minute>\?\)/);
     expect((await explain(STATS_SQL_FOR_PLAN.LATENCY!)).join()).toMatch(/^SEARCH spool_stats_latency USING PRIMARY KEY \(minute>\?\)/);
     // spool_job_counts, spool_queues and spool_workers hold a row per queue, type and status, per queue, per live worker
-    for (const sql of [STATS_SQL_FOR_PLAN.KNOWN_KEYS!, STATS_SQL_FOR_PLAN.FINISHED_COUNTS!, STATS_SQL_FOR_PLAN.WORKERS!, STATS_SQL_FOR_PLAN.WORKERS_SEEN!]) {
+    for (const sql of [STATS_SQL_FOR_PLAN.KNOWN_NAMES!, STATS_SQL_FOR_PLAN.FINISHED_COUNTS!, STATS_SQL_FOR_PLAN.WORKERS!, STATS_SQL_FOR_PLAN.WORKERS_SEEN!]) {
       expect((await explain(sql)).filter((d) => /spool_jobs\b/.test(d)), sql).toEqual([]);
     }
   });
