@@ -4,6 +4,7 @@
  */
 import type { JobStatus } from "../core/states.ts";
 import type { Database } from "./database.ts";
+import { type ActiveNames, readQueueCounts } from "./stats.ts";
 
 const SET_PAUSED = `INSERT INTO spool_queues (name, paused) VALUES (:name, :paused)
   ON CONFLICT (name) DO UPDATE SET paused = excluded.paused`;
@@ -54,13 +55,6 @@ export async function ageWaitingJobs(db: Database, now: number): Promise<number>
   return result.rowsAffected;
 }
 
-// One pass over the table: no index holds the queue, and one that did would
-// be rewritten by every claim and completion (see schema.ts, migration 2).
-// Queues with settings but no jobs are listed too.
-const QUEUE_COUNTS = `SELECT queue, status, count(*) AS n,
-  min(CASE WHEN status = 'pending' THEN run_at END) AS oldest_pending
-FROM spool_jobs GROUP BY queue, status`;
-
 /** A queue as `GET /queues` shows it. */
 export interface QueueSummary {
   name: string;
@@ -71,9 +65,9 @@ export interface QueueSummary {
   oldestPendingAgeMs: number | null;
 }
 
-/** Every queue that has jobs or settings, by name, with its counts and oldest pending job's age at `now`. */
-export async function listQueues(db: Database, now: number): Promise<QueueSummary[]> {
-  const [settings, counts] = await db.batch([LIST, QUEUE_COUNTS], "read");
+/** Every queue that has jobs or settings, by name, with its counts and oldest pending job's age at `now`; costs what readQueueCounts does. */
+export async function listQueues(db: Database, names: ActiveNames, now: number): Promise<QueueSummary[]> {
+  const { counts, also } = await readQueueCounts(db, names, [LIST]);
   const queues = new Map<string, QueueSummary>();
   const queueOf = (name: string) => {
     let queue = queues.get(name);
@@ -83,11 +77,11 @@ export async function listQueues(db: Database, now: number): Promise<QueueSummar
     }
     return queue;
   };
-  for (const row of settings!.rows) queueOf(String(row.name)).paused = Number(row.paused) === 1;
-  for (const row of counts!.rows) {
-    const queue = queueOf(String(row.queue));
-    queue.counts[row.status as JobStatus] = Number(row.n);
-    if (row.oldest_pending !== null) queue.oldestPendingAgeMs = Math.max(0, now - Number(row.oldest_pending));
+  for (const row of also[0]!.rows) queueOf(String(row.name)).paused = Number(row.paused) === 1;
+  for (const row of counts) {
+    const queue = queueOf(row.queue);
+    queue.counts[row.status] += row.n;
+    if (row.oldestRunAt !== null) queue.oldestPendingAgeMs = Math.max(0, now - row.oldestRunAt);
   }
   return [...queues.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -359,4 +359,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 7,
+    name: "active indexes hold each job's type and queue",
+    // /stats, /metrics and /queues count the active jobs by queue and type.
+    // The four partial indexes of the active statuses now end with those
+    // columns, so the counts read index entries alone: reading each job's row
+    // made pending counts cost 77 ms at 50,000 pending jobs. The leading
+    // columns, which the claim, promotion, lease expiry and pages walk in
+    // order, are unchanged; a trailing column only lengthens each entry a
+    // claim or completion writes anyway (no extra index, trigger or write).
+    statements: [
+      `DROP INDEX spool_jobs_ready`,
+      `CREATE INDEX spool_jobs_ready ON spool_jobs (type, effective_priority DESC, run_at, id, queue) WHERE status = 'pending'`,
+      `DROP INDEX spool_jobs_due`,
+      `CREATE INDEX spool_jobs_due ON spool_jobs (run_at, type, queue) WHERE status = 'scheduled'`,
+      `DROP INDEX spool_jobs_leases`,
+      `CREATE INDEX spool_jobs_leases ON spool_jobs (lease_expires_at, type, queue) WHERE status = 'running'`,
+      `DROP INDEX spool_jobs_blocked`,
+      `CREATE INDEX spool_jobs_blocked ON spool_jobs (id, type, queue) WHERE status = 'blocked'`,
+    ],
+  },
 ];

@@ -41,7 +41,19 @@ import { type QueueSettings, type QueueSummary, ageWaitingJobs, listQueueSetting
 import { type JobListing, type JobPage, countJobsByStatus, countJobsByType, getJob, listJobs } from "./read-jobs.ts";
 import { saveTypeLimits } from "./type-limits.ts";
 import { completedTypes, deleteCompletedBatch } from "./retention.ts";
-import { type CountRow, type StatsRows, type StatsWrite, countWorkersSeen, forgetWorker, readCounts, readStats, writeStats } from "./stats.ts";
+import {
+  ActiveNames,
+  type JobCounts,
+  type QueueCount,
+  type StatsRows,
+  type StatsWrite,
+  type TypeCount,
+  countWorkersSeen,
+  forgetWorker,
+  readQueueCounts,
+  readStats,
+  writeStats,
+} from "./stats.ts";
 import {
   type FireRequest,
   type ScheduleRecord,
@@ -58,10 +70,12 @@ export type { CompleteResult, DependencyResult, SettledJob, Workflow, WorkflowAc
 export type { ClaimRequest, CompleteAndClaimResult, DueWork, ExpiredLease, InsertResult, JobPage, ManageResult, Outcome, PromoteResult, QueueSettings, RenewResult };
 export type { FireRequest, ScheduleRecord };
 export type { DeadJobFilter, FinishedCursor, JobListing, PurgeFilter, QueueSummary };
-export type { CountRow, StatsRows, StatsWrite };
+export type { JobCounts, QueueCount, StatsRows, StatsWrite, TypeCount };
 
 export class Store {
   readonly db: Database;
+  // the names the last counts met among active jobs (see ActiveNames)
+  readonly #activeNames = new ActiveNames();
 
   private constructor(db: Database) {
     this.db = db;
@@ -164,7 +178,7 @@ export class Store {
     return listQueueSettings(this.db);
   }
   listQueues(now: number): Promise<QueueSummary[]> {
-    return listQueues(this.db, now);
+    return listQueues(this.db, this.#activeNames, now);
   }
   ageWaitingJobs(now: number): Promise<number> {
     return ageWaitingJobs(this.db, now);
@@ -193,11 +207,11 @@ export class Store {
   fireScheduleTicks(request: FireRequest): Promise<Array<{ id: string; scheduledFor: number }>> {
     return fireScheduleTicks(this.db, request);
   }
-  readCounts(): Promise<CountRow[]> {
-    return readCounts(this.db);
+  async readQueueCounts(): Promise<QueueCount[]> {
+    return (await readQueueCounts(this.db, this.#activeNames)).counts;
   }
   readStats(minutesFrom: number, latencyFrom: number): Promise<StatsRows> {
-    return readStats(this.db, minutesFrom, latencyFrom);
+    return readStats(this.db, this.#activeNames, minutesFrom, latencyFrom);
   }
   countWorkersSeen(since: number): Promise<number> {
     return countWorkersSeen(this.db, since);
