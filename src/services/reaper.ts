@@ -109,7 +109,7 @@ export class Reaper {
       );
     }
     await Promise.all(writes);
-    // a job that gained a dependent while it ran was written without settling it
+    // a safety net: every batch that finishes a job settles what it noted, so this finds nothing unless a write was cut short
     for (const job of await store.settleLeftovers(now)) {
       const fields = { workflowId: job.workflowId, jobId: job.id, type: job.type, status: job.status };
       if (job.status === "cancelled") logger.warn("dependent cancelled: a dependency failed", { ...fields, dependencyId: job.cause });

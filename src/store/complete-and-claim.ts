@@ -21,12 +21,13 @@ export interface CompleteAndClaimResult {
 /** Writes `outcomes`, then claims as `request` asks, all or nothing. With no outcomes, only the claim runs (one statement). */
 export async function completeAndClaim(db: Database, outcomes: Outcome[], request: ClaimRequest, now: number): Promise<CompleteAndClaimResult> {
   if (outcomes.length === 0) return { written: new Set(), settled: [], jobs: await claimJobs(db, request) };
-  const { statements, write } = outcomeStatements(outcomes, now);
+  const at = outcomeStatements(outcomes, now);
+  const statements = at.statements;
   const claimAt = statements.length;
   const claiming = request.limit > 0 && request.types.size > 0;
   if (claiming) statements.push(claimStatement(request));
   const results = await db.batch(statements, "write");
-  const { written, settled } = completeResult(results, write, claimAt > write + 1);
+  const { written, settled } = completeResult(results, at);
   return {
     written,
     settled,

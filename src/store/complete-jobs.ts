@@ -9,7 +9,7 @@
 import type { QueryResult, SqlStatement } from "./connection.ts";
 import type { Outcome } from "../core/transitions.ts";
 import type { Database } from "./database.ts";
-import { type SettledJob, settleStatements, settledJobs } from "./dependencies.ts";
+import { type SettledJob, settleStatements, settleStatementsIfFlagged, settledJobs } from "./dependencies.ts";
 import { childInsertStatements } from "./insert-jobs.ts";
 
 export type { Outcome };
@@ -39,7 +39,7 @@ UPDATE spool_jobs NOT INDEXED SET
 FROM json_each(:outcomes) AS o
 WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND spool_jobs.status = 'running'
   AND (o.value->>8 IS NULL OR spool_jobs.lease_expires_at <= o.value->>8)
-RETURNING spool_jobs.id`;
+RETURNING spool_jobs.id, spool_jobs.has_dependents`;
 
 /** What a batch of outcomes did. */
 export interface CompleteResult {
@@ -64,23 +64,23 @@ WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND s
 /** Writes the outcomes in one transaction. */
 export async function completeJobs(db: Database, outcomes: Outcome[], now: number): Promise<CompleteResult> {
   if (outcomes.length === 0) return { written: new Set(), settled: [] };
-  const { statements, write } = outcomeStatements(outcomes, now);
-  const results = await db.batch(statements, "write");
-  return completeResult(results, write);
+  const at = outcomeStatements(outcomes, now);
+  return completeResult(await db.batch(at.statements, "write"), at);
 }
 
-/** The statements of a batch of outcomes, and where the write is among them (for `completeResult`). */
+/** The statements of a batch of outcomes, and where the write and the settling are among them (for `completeResult`). */
 export interface OutcomeStatements {
   statements: SqlStatement[];
   write: number;
+  /** Where the cascade and release statements are (settleStatements). */
+  settle: number;
 }
 
 /**
- * The statements that write `outcomes`, then, when one of them has
- * dependents (as its claim saw it) or stages a job with `after`, settle the
- * dependents of what they finished. A job that gains a dependent while it
- * runs is noted in spool_settle by the write all the same, and settled by the
- * next batch that settles, or by `settleLeftovers`.
+ * The statements that write `outcomes`, then settle the dependents of what
+ * they finished: at once when one of them has dependents (as its claim saw
+ * it) or stages a job with `after`; otherwise only if the write noted a job
+ * that gained a dependent while it ran (settleStatementsIfFlagged).
  */
 export function outcomeStatements(outcomes: Outcome[], now: number): OutcomeStatements {
   const statements: SqlStatement[] = [];
@@ -104,14 +104,15 @@ export function outcomeStatements(outcomes: Outcome[], now: number): OutcomeStat
   const write = statements.length;
   statements.push({ sql: WRITE_OUTCOMES, args: { outcomes: JSON.stringify(tuples) } });
   if (settle) statements.push(...settleStatements(now));
-  return { statements, write };
+  else statements.push(...settleStatementsIfFlagged(now, write));
+  return { statements, write, settle: write + 1 };
 }
 
-/** What the statements of `outcomeStatements`, with the write at `write` in `results`, did. */
-export function completeResult(results: QueryResult[], write: number, settle = results.length > write + 1): CompleteResult {
+/** What the statements of `outcomeStatements` did, from their results in order. */
+export function completeResult(results: QueryResult[], at: OutcomeStatements): CompleteResult {
   return {
-    written: new Set(results[write]!.rows.map((r) => String(r.id))),
-    // the write, then cascade, release and clear (settleStatements)
-    settled: settle ? settledJobs(results[write + 1]!, results[write + 2]!) : [],
+    written: new Set(results[at.write]!.rows.map((r) => String(r.id))),
+    // cascade, then release (settleStatements); empty when skipped
+    settled: settledJobs(results[at.settle]!, results[at.settle + 1]!),
   };
 }

@@ -18,8 +18,23 @@ export interface QueryResult {
 
 /** Bound values, by name (`:name`) or by position. */
 export type SqlArgs = Record<string, unknown> | unknown[];
-/** SQL text alone, or with its bound values. */
-export type SqlStatement = string | { sql: string; args?: SqlArgs };
+/**
+ * SQL text alone, or with its bound values. `onlyIf` names an earlier
+ * statement of the same batch by index: this one runs only when that one
+ * returned a row (a row whose `column` is not null, when given), and is
+ * otherwise skipped with an empty result. A connection that cannot skip (a
+ * libSQL server's, an @libsql/client Client) runs it anyway, so such a
+ * statement must do nothing when its condition fails: the condition saves
+ * work, it never decides what happens.
+ */
+export type SqlStatement = string | { sql: string; args?: SqlArgs; onlyIf?: StatementCondition };
+
+/** See SqlStatement. */
+export interface StatementCondition {
+  at: number;
+  column?: string;
+}
+
 /** How a batch's transaction begins: "write" takes the write lock at once (BEGIN IMMEDIATE). */
 export type BatchMode = "write" | "read" | "deferred";
 

@@ -6,7 +6,7 @@
  * Here a statement is prepared once and kept.
  */
 import Libsql from "libsql";
-import type { BatchMode, Connection, QueryResult, Row, SqlArgs, SqlStatement } from "./connection.ts";
+import type { BatchMode, Connection, QueryResult, Row, SqlArgs, SqlStatement, StatementCondition } from "./connection.ts";
 import { filePath } from "./file-path.ts";
 
 export { filePath };
@@ -72,7 +72,11 @@ export class FileConnection implements Connection {
   async batch(statements: SqlStatement[], mode: BatchMode = "write"): Promise<QueryResult[]> {
     this.#run(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
     try {
-      const results = statements.map((statement) => this.#run(statement));
+      const results: QueryResult[] = [];
+      for (const statement of statements) {
+        const condition = typeof statement === "string" ? undefined : statement.onlyIf;
+        results.push(condition === undefined || holds(condition, results) ? this.#run(statement) : { rows: [], rowsAffected: 0 });
+      }
       this.#run("COMMIT");
       return results;
     } catch (error) {
@@ -132,6 +136,13 @@ export class FileConnection implements Connection {
     this.#statements.set(sql, cached);
     return cached;
   }
+}
+
+/** Whether a statement's `onlyIf` holds for the results of the batch so far. */
+function holds(condition: StatementCondition, results: QueryResult[]): boolean {
+  const rows = results[condition.at]?.rows ?? [];
+  const { column } = condition;
+  return column === undefined ? rows.length > 0 : rows.some((row) => row[column] != null);
 }
 
 const READ = /^\s*(SELECT|PRAGMA|EXPLAIN)\b/i;

@@ -32,6 +32,24 @@ describe("FileConnection", () => {
     expect(() => filePath("file://db.example.com/spool.db")).toThrow(/cannot name a host/);
   });
 
+  it("skips a batch statement whose onlyIf finds no row (or no row with its column set), and runs it when one is found", async () => {
+    const { connection } = open();
+    await connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, flag INTEGER)");
+    await connection.execute("INSERT INTO t (id, flag) VALUES (1, NULL), (2, 1)");
+    const results = await connection.batch([
+      "SELECT id, flag FROM t WHERE id = 1",
+      { sql: "UPDATE t SET flag = 10 WHERE id = 1", onlyIf: { at: 0 } },
+      { sql: "UPDATE t SET flag = 20 WHERE id = 2", onlyIf: { at: 0, column: "flag" } },
+      "SELECT id FROM t WHERE id = 3",
+      { sql: "UPDATE t SET flag = 30 WHERE id = 2", onlyIf: { at: 3 } },
+    ]);
+    expect(results.map((r) => r.rowsAffected)).toEqual([0, 1, 0, 0, 0]);
+    expect((await connection.execute("SELECT id, flag FROM t ORDER BY id")).rows).toEqual([
+      { id: 1, flag: 10 },
+      { id: 2, flag: 1 },
+    ]);
+  });
+
   it("runs statements with named and positional arguments, and batches as one transaction", async () => {
     const { connection } = open();
     await connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, flag INTEGER)");

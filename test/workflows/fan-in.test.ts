@@ -96,7 +96,7 @@ describe("fan-in", () => {
     expect(done.onDependencyFailure).toBe("run");
   });
 
-  it("releases a dependent added while its dependency runs, once that dependency completes", async () => {
+  it("releases a dependent added while its dependency runs in the transaction that completes that dependency", async () => {
     const { spool, start, reach } = await workflowSystem(cleanups, { leaseMs: 1000 });
     const running = deferred();
     const finish = deferred();
@@ -110,7 +110,13 @@ describe("fan-in", () => {
     await running.promise;
     const dependent = await spool.enqueue("after_long", null, { after: [long.id] });
     expect((await spool.getJob(dependent.id))!.status).toBe("blocked");
+    // the completion is committed when its event fires: the release must be too
+    const completed = deferred<string>();
+    spool.on("completed", ({ job }) => {
+      if (job.id === long.id) void spool.getJob(dependent.id).then((j) => completed.resolve(j!.status));
+    });
     finish.resolve();
+    expect(await completed.promise).not.toBe("blocked");
     expect((await reach(dependent.id, "completed")).result).toBe("ran");
   });
 
