@@ -4,7 +4,7 @@
  */
 import type { Client } from "@libsql/client";
 import { type Clock, systemClock } from "./core/clock.ts";
-import { DEFAULT_CONCURRENCY, DEFAULT_LEASE_MS } from "./core/defaults.ts";
+import { DEFAULT_CONCURRENCY, DEFAULT_LEASE_MS, DEFAULT_PREFETCH_PER_SLOT } from "./core/defaults.ts";
 import { SpoolError } from "./core/errors.ts";
 import { EventSink, SPOOL_EVENT_NAMES, type SpoolEventListener, type SpoolEventName, summaryOf } from "./core/events.ts";
 import { percentiles } from "./core/histogram.ts";
@@ -85,10 +85,10 @@ export interface StartOptions {
    * Jobs this worker may claim ahead of its free slots and hold, leased, until
    * a slot frees: only while its recent jobs are short, never of a type with a
    * global concurrency or rate limit (the rule is in the README, under
-   * Performance). 0 turns it off. Default 0 (off): a
-   * job buffered behind an attempt that turns long waits for that worker's
-   * slot, so turn it on for short independent jobs (4 × `concurrency` is
-   * what the bench measures).
+   * Performance). 0 turns it off. Default 4 × `concurrency`, the best of the
+   * sizes the bench measured. A job buffered behind an attempt that turns
+   * long waits for that worker's slot: set 0 where handlers wait for other
+   * jobs to start (two steps that meet each other while both run).
    */
   prefetch?: number;
   /**
@@ -834,7 +834,7 @@ export class Spool {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new SpoolError("INVALID_OPTIONS", `concurrency must be a positive integer, got ${JSON.stringify(options.concurrency)}`);
     }
-    const prefetch = options.prefetch ?? 0;
+    const prefetch = options.prefetch ?? DEFAULT_PREFETCH_PER_SLOT * concurrency;
     if (!Number.isSafeInteger(prefetch) || prefetch < 0) {
       throw new SpoolError("INVALID_OPTIONS", `prefetch must be a non-negative integer, got ${JSON.stringify(options.prefetch)}`);
     }

@@ -16,6 +16,13 @@ export const DEFAULT_LEASE_MS = 30_000;
 /** Handlers a worker runs at once. SPOOL_CONCURRENCY / `start({ concurrency })`. */
 export const DEFAULT_CONCURRENCY = 10;
 
+/**
+ * Jobs claimed ahead per slot by default (prefetch = 4 × concurrency): at
+ * concurrency 10, 10, 20 and 40 processed 13.4k, 14.5k and 22.2k no-op
+ * jobs/s where claiming ahead off did 11.4k (median of 4, same run).
+ */
+export const DEFAULT_PREFETCH_PER_SLOT = 4;
+
 /** Where the worker keeps its jobs with no SPOOL_DATABASE_URL. */
 export const DEFAULT_DATABASE_URL = "file:./data/spool.db";
 

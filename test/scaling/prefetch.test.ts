@@ -77,6 +77,33 @@ async function bufferedBehindBlocker(ahead = 3) {
 }
 
 describe("claiming ahead", () => {
+  it("claims ahead by default, four jobs per slot", async () => {
+    const db = tempDatabase();
+    cleanups.push(() => db.cleanup());
+    const spool = await createSpool({ url: db.url, leaseMs: LEASE_MS });
+    cleanups.push(() => spool.close());
+    const blockerStarted = deferred();
+    const release = deferred();
+    spool.define("quick", () => undefined);
+    spool.define("blocker", async () => {
+      blockerStarted.resolve();
+      await release.promise;
+    });
+    const worker = await spool.start({ concurrency: 1, minPollMs: 100 });
+    cleanups.push(async () => {
+      release.resolve();
+      await worker.stop();
+    });
+    await spool.enqueueMany(Array.from({ length: 12 }, () => ({ type: "quick", payload: null })));
+    await waitFor("the warm-up jobs completed", async () => (await spool.countJobs()).completed === 12);
+    await spool.enqueueMany([{ type: "blocker", payload: null }, ...Array.from({ length: 8 }, () => ({ type: "quick", payload: null }))]);
+    await blockerStarted.promise;
+    // the blocker in the one slot, four quick jobs buffered behind it, the rest left for any worker
+    expect(await spool.countJobs()).toMatchObject({ running: 5, pending: 4, completed: 12 });
+    release.resolve();
+    await waitFor("every job completed", async () => (await spool.countJobs()).completed === 21);
+  });
+
   it("hands buffered jobs back on stop with their attempts unspent, while the running job finishes", async () => {
     const { spool, worker, ran, release, blockerId, bufferedIds } = await bufferedBehindBlocker();
     const stopping = worker.stop({ graceMs: 30_000 });

@@ -25,7 +25,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(workers: number, concurrency: number) {
+async function setup(workers: number, concurrency: number, prefetch?: number) {
   const db = tempDatabase();
   cleanups.push(() => db.cleanup());
   const log = join(db.dir, "runs.log");
@@ -44,6 +44,7 @@ async function setup(workers: number, concurrency: number) {
         SPOOL_JOBS: join(ROOT, "test/fixtures/workflow-jobs.mjs"),
         SPOOL_PORT: String(await freePort()),
         SPOOL_CONCURRENCY: String(concurrency),
+        ...(prefetch === undefined ? {} : { SPOOL_PREFETCH: String(prefetch) }),
         WORKFLOW_LOG: log,
       }),
     );
@@ -69,8 +70,10 @@ async function completed(spool: Spool, id: string, procs: RunningProcess[], time
 
 describe("workflows across worker processes", () => {
   it("releases a fan-in exactly once when its two dependencies complete at the same moment in two processes, every time", async () => {
-    // one job at a time per process: the two sides of a pair always run in different processes
-    const { spool, procs, entries } = await setup(2, 1);
+    // One job at a time per process and none claimed ahead: the two sides of
+    // a pair always run in different processes. (Each side waits for the
+    // other to start, so one buffered behind the other would wait for it.)
+    const { spool, procs, entries } = await setup(2, 1, 0);
     const rounds = 30;
     for (let round = 0; round < rounds; round++) {
       const { workflowId } = await spool.startWorkflow("pair", null);
