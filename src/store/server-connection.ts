@@ -27,6 +27,8 @@ export class ServerConnection implements Connection {
   #client: hrana.HttpClient;
   #closed = false;
   readonly #writeGate: Gate;
+  /** The stream writes go through, kept across them (see #writeStream). */
+  #kept: { stream: hrana.HttpStream; usedAt: number } | null = null;
 
   /** `url` is a `libsql:`, `http(s):` or `ws(s):` URL; every one is spoken to over HTTP. */
   constructor(url: string, options: ServerConnectionOptions) {
@@ -53,15 +55,48 @@ export class ServerConnection implements Connection {
   }
 
   async #execute(statement: SqlStatement): Promise<QueryResult> {
-    const stream = this.#stream();
+    const kept = !isReadOnly(statement);
+    const stream = kept ? this.#writeStream() : this.#stream();
     // queued before the close, so both go in one request
     const rows = stream.query(toStmt(statement));
-    stream.closeGracefully();
+    if (!kept) stream.closeGracefully();
     try {
-      return toResult(await rows);
+      const result = toResult(await rows);
+      if (kept) this.#keep(stream);
+      return result;
     } catch (error) {
+      if (kept) this.#drop(stream);
       throw withCode(error);
     }
+  }
+
+  /**
+   * Writes go through a kept stream, taken by one write at a time (others
+   * open their own): each new stream costs the server a connection of its
+   * own, a millisecond of its CPU per request on loopback, a third of a whole
+   * claim-and-complete round trip. A stream idle for a while is replaced
+   * before the server expires it, and one that failed is never used again.
+   */
+  #writeStream(): hrana.HttpStream {
+    const kept = this.#kept;
+    if (kept !== null && Date.now() - kept.usedAt < KEPT_STREAM_IDLE_MS) {
+      this.#kept = null;
+      return kept.stream;
+    }
+    if (kept !== null) {
+      this.#kept = null;
+      kept.stream.closeGracefully();
+    }
+    return this.#stream();
+  }
+
+  #keep(stream: hrana.HttpStream): void {
+    if (this.#closed || stream.closed) return;
+    this.#kept = { stream, usedAt: Date.now() };
+  }
+
+  #drop(stream: hrana.HttpStream): void {
+    if (!stream.closed) stream.close();
   }
 
   /** Runs the statements in one transaction in one request: BEGIN IMMEDIATE for "write", BEGIN DEFERRED otherwise. */
@@ -73,7 +108,19 @@ export class ServerConnection implements Connection {
   async #batch(statements: SqlStatement[], mode: BatchMode): Promise<QueryResult[]> {
     // asked of the server once, then remembered by the client
     const version = await this.#client.getVersion();
-    const stream = this.#stream();
+    const kept = mode === "write";
+    const stream = kept ? this.#writeStream() : this.#stream();
+    try {
+      const results = await this.#batchOn(stream, version, statements, mode, kept);
+      if (kept) this.#keep(stream);
+      return results;
+    } catch (error) {
+      if (kept) this.#drop(stream);
+      throw error;
+    }
+  }
+
+  async #batchOn(stream: hrana.HttpStream, version: number, statements: SqlStatement[], mode: BatchMode, kept: boolean): Promise<QueryResult[]> {
     const batch = stream.batch(false);
     const begin = batch.step();
     const steps: Array<Promise<unknown>> = [begin.run(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED")];
@@ -99,7 +146,7 @@ export class ServerConnection implements Connection {
     // request itself fails the steps may reject later, or never settle at all.
     for (const step of steps) step.catch(() => undefined);
     const sent = batch.execute();
-    stream.closeGracefully();
+    if (!kept) stream.closeGracefully();
     try {
       await sent;
     } catch (error) {
@@ -132,6 +179,8 @@ export class ServerConnection implements Connection {
 
   /** Opens a fresh HTTP client; requests in flight on the old one finish there. */
   reconnect(): void {
+    this.#kept?.stream.close();
+    this.#kept = null;
     const old = this.#client;
     this.#client = this.#open();
     old.close();
@@ -139,9 +188,14 @@ export class ServerConnection implements Connection {
 
   close(): void {
     this.#closed = true;
+    this.#kept?.stream.closeGracefully();
+    this.#kept = null;
     this.#client.close();
   }
 }
+
+// sqld forgets a stream idle for 10 s or more; a kept one is replaced well before.
+const KEPT_STREAM_IDLE_MS = 3000;
 
 /** At most `limit` tasks at once; the rest start in arrival order. */
 class Gate {
