@@ -14,11 +14,13 @@ import { isExtendedRow, jobRowToExtendedTuple, jobRowToTuple, pushJobRowValues }
 
 /**
  * The columns a new job's row sets, in the order of its tuple (job-row.ts):
- * the one layout every insert of jobs is built from, the cron tick's too.
+ * the one layout every insert of jobs is built from, the cron tick's too. A
+ * job's workflow goes in joining_workflow, and a batch that inserts one
+ * follows the insert with JOIN_WORKFLOWS (migration 8 says why).
  */
 export const INSERT_COLUMN_NAMES = [
   "type", "queue", "payload", "status", "priority", "effective_priority", "max_attempts", "run_at", "created_at",
-  "timeout_ms", "backoff", "idempotency_key", "idempotency_window_ms", "idempotency_held", "workflow_id", "parent_id",
+  "timeout_ms", "backoff", "idempotency_key", "idempotency_window_ms", "idempotency_held", "joining_workflow", "parent_id",
   "schedule_name", "scheduled_for", "options_from_type",
 ] as const;
 
@@ -95,6 +97,14 @@ const INSERT_CHILDREN = `INSERT INTO spool_jobs (${EXTENDED_COLUMNS}) ${SELECT_F
     AND p.cancel_requested = 0)
   ON CONFLICT DO NOTHING`;
 
+/**
+ * Moves the jobs just inserted with a workflow into it: their workflow_id is
+ * set, which the spool_workflow_job_joined trigger counts in spool_workflows.
+ * Runs in the batch that inserted them, before anything there settles them.
+ */
+export const JOIN_WORKFLOWS = `UPDATE spool_jobs INDEXED BY spool_jobs_joining
+  SET workflow_id = joining_workflow, joining_workflow = NULL WHERE joining_workflow IS NOT NULL`;
+
 export interface InsertResult {
   id: string;
   deduplicated: boolean;
@@ -161,6 +171,7 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
   }
   flushBulk();
   if (statements.length === 0) return [];
+  if (runs.some((run) => run.row.workflowId !== null)) statements.push(JOIN_WORKFLOWS);
   if (dependencies) statements.push(...settleStatements(now));
   const results = await db.batch(statements, "write");
   const out: InsertResult[] = new Array(position);
@@ -182,8 +193,9 @@ export async function insertJobs(db: Database, runs: NewJobRun[], now: number): 
 /**
  * Statements that insert a job's staged children, and the `after` edges among
  * them, only if `parentId` is still running under `token` (and nobody asked to
- * cancel it) in the same transaction that completes it. The batch must end
- * with `settleStatements` when `hasDependencies` says so.
+ * cancel it) in the same transaction that completes it, and moved into
+ * their workflow. The batch must end with `settleStatements` when
+ * `hasDependencies` says so.
  */
 export function childInsertStatements(parentId: string, token: string, children: NewJobRow[], now: number): SqlStatement[] {
   if (children.length === 0) return [];
@@ -198,6 +210,7 @@ export function childInsertStatements(parentId: string, token: string, children:
     args: { rows: JSON.stringify(children.map(jobRowToExtendedTuple)), parent: Number(parentId), token },
   });
   statements.push(...dependOnStagedStatements(parentId, children));
+  if (children.some((child) => child.workflowId !== null)) statements.push(JOIN_WORKFLOWS);
   return statements;
 }
 

@@ -9,7 +9,7 @@
 import type { NewJobRow } from "../core/job.ts";
 import type { CatchUp, ScheduleEnqueueOptions, ScheduleSpec } from "../core/schedule.ts";
 import type { Database } from "./database.ts";
-import { INSERT_COLUMNS, tupleValues } from "./insert-jobs.ts";
+import { INSERT_COLUMNS, JOIN_WORKFLOWS, tupleValues } from "./insert-jobs.ts";
 import { jobRowToTuple } from "./job-row.ts";
 
 const COLUMNS = `name, cron, timezone, type, payload, options, catch_up, no_overlap, paused, last_fire_at, next_fire_at,
@@ -194,6 +194,7 @@ export async function fireScheduleTicks(db: Database, request: FireRequest): Pro
       args: { ...where, rows: JSON.stringify(request.rows.map(jobRowToTuple)), noOverlap: request.noOverlap ? 1 : 0 },
     });
   }
+  if (request.rows.some((row) => row.workflowId !== null)) statements.push(JOIN_WORKFLOWS);
   statements.push({ sql: ADVANCE, args: { ...where, next: request.nextFireAt } });
   const results = await db.batch(statements, "write");
   if (request.rows.length === 0) return [];

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SpoolError } from "../../src/index.ts";
 import type { StagedJob } from "../../src/core/job.ts";
 import { deferred } from "../support/system.ts";
+import { storeOf } from "../support/internals.ts";
 import { workflowSystem } from "./support.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -41,6 +42,10 @@ describe("workflow ids", () => {
     expect(workflowChild.workflowId).toBe(started.workflowId);
     expect((await spool.getJob(plain.id))!.workflowId).toBeNull();
     expect(await spool.listWorkflows()).toMatchObject({ workflows: [{ id: started.workflowId }], nextCursor: null });
+    // every job joined its workflow in the batch that inserted it, and was counted there once
+    expect(await spool.getWorkflow(started.workflowId)).toMatchObject({ counts: { jobs: 2, completed: 2 } });
+    const halfJoined = await storeOf(spool).db.execute("SELECT count(*) AS n FROM spool_jobs WHERE joining_workflow IS NOT NULL");
+    expect(Number(halfJoined.rows[0]!.n)).toBe(0);
   });
 
   it("takes a caller's workflow id and deduplicates a second start with the same id and idempotency key", async () => {
