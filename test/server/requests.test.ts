@@ -3,29 +3,14 @@
  * operation is one request: counted here through a client that wraps the real
  * @libsql/client, against a real sqld.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createSpool } from "../../src/index.ts";
-import { type LibsqlServer, libsqlServer } from "../support/sqld.ts";
+import { serverForFile } from "../support/sqld.ts";
 import { waitFor } from "../support/system.ts";
 import { storeOf } from "../support/internals.ts";
 
-let dir: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "spool-requests-"));
-  server = await libsqlServer(dir);
-  await server.start();
-}, 60_000);
-
-afterAll(async () => {
-  await server?.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
+const server = serverForFile("spool-requests-");
 
 /** The real client, counting the requests made through it, by the start of their first statement. */
 function countingClient(url: string): { client: Client; calls: string[] } {

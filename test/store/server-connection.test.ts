@@ -3,26 +3,11 @@
  * stream (each request carries the stream's baton), reads through streams
  * of their own, and a stream that failed is never used again.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ServerConnection } from "../../src/store/server-connection.ts";
-import { type LibsqlServer, libsqlServer } from "../support/sqld.ts";
+import { serverForFile } from "../support/sqld.ts";
 
-let dir: string;
-let server: LibsqlServer;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "spool-server-connection-"));
-  server = await libsqlServer(dir);
-  await server.start();
-}, 60_000);
-
-afterAll(async () => {
-  await server?.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
+const server = serverForFile("spool-server-connection-");
 
 /** A connection whose pipeline requests are recorded: true for one that continues a stream (carries a baton). */
 function recordingConnection() {

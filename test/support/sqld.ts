@@ -9,7 +9,10 @@
  * SQLITE_BUSY while queued behind a checkpoint), and every later write then
  * waits for ever (test/server/many-workers.test.ts reproduces the load).
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { ROOT, type RunningProcess, freePort, startProcess } from "./processes.ts";
 
 export interface LibsqlServer {
@@ -59,4 +62,25 @@ export async function libsqlServer(dir: string): Promise<LibsqlServer> {
     },
   };
   return server;
+}
+
+/** A server for the tests of one file: started before them under a fresh directory, killed and removed after them. */
+export function serverForFile(prefix: string): { readonly url: string } {
+  let dir: string | null = null;
+  let server: LibsqlServer | null = null;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    server = await libsqlServer(dir);
+    await server.start();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get url() {
+      if (!server) throw new Error("the server starts before the tests of the file");
+      return server.url;
+    },
+  };
 }
