@@ -12,7 +12,7 @@ import { type FlagSpec, UsageError } from "./args.ts";
 import { parseDuration, parseInstant, parseInteger, parseJsonArgument, parsePriority } from "./flag-values.ts";
 import type { ProgressDisplay } from "./progress.ts";
 import { clip, duration, instant, table } from "./render.ts";
-import { type WorkflowView, drawWorkflow } from "./workflow-tree.ts";
+import { drawWorkflow } from "./workflow-tree.ts";
 
 /** What a running command may use. */
 export interface RunContext {
@@ -366,9 +366,7 @@ export const COMMANDS: readonly Command[] = [
     flags: [],
     prepare: (input) => async (context) => {
       const id = idArgument(input);
-      const getWorkflow = (context.spool as unknown as { getWorkflow?: (id: string) => Promise<WorkflowView | null> }).getWorkflow;
-      if (typeof getWorkflow !== "function") throw new CommandFailure("UNSUPPORTED", "this version of Spool does not track workflows");
-      const workflow = await getWorkflow.call(context.spool, id);
+      const workflow = await context.spool.getWorkflow(id);
       if (!workflow) throw new CommandFailure("WORKFLOW_NOT_FOUND", `no workflow has id ${JSON.stringify(id)}`);
       context.answer(workflow, () => drawWorkflow(workflow));
     },

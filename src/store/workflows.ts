@@ -13,8 +13,8 @@ import type { WorkflowStatus } from "../core/workflow-status.ts";
 
 export type { WorkflowStatus };
 
-/** Counts of a workflow's jobs. */
-export interface WorkflowCounts {
+/** Counts of a workflow's jobs. (A type, not an interface: a workflow is then also a counts-by-name record, as the CLI's tree draws it.) */
+export type WorkflowCounts = {
   jobs: number;
   blocked: number;
   scheduled: number;
@@ -25,7 +25,7 @@ export interface WorkflowCounts {
   cancelled: number;
   /** ctx.warn messages recorded by its jobs, over every attempt. */
   warnings: number;
-}
+};
 
 /** A workflow as `listWorkflows` returns it. Times are epoch ms. */
 export interface WorkflowSummary {
