@@ -4,9 +4,10 @@
  * yields facts; each handler picks the status. Who may call each route is in
  * its `access` (default: read for GET, the API token for the rest).
  */
-import { isJobStatus } from "../core/states.ts";
+import { JOB_STATUSES, isJobStatus } from "../core/states.ts";
 import type { DrainOptions, Spool } from "../spool.ts";
 import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
+import { REQUEST_BODY, type JobRequest, readJobRequest } from "./job-request.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
 
@@ -16,19 +17,20 @@ import type { RouteDefinition } from "./router.ts";
  * A bad item is a 400 naming its index, and nothing is written.
  */
 async function enqueueArray(spool: Spool, items: unknown[]): Promise<Response> {
-  const batch: Array<{ type: string; payload: unknown; options: Record<string, unknown> }> = [];
+  const batch: JobRequest[] = [];
   for (let index = 0; index < items.length; index++) {
     const item = items[index];
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
       return errorResponse(400, "INVALID_BODY", `item ${index} must be a JSON object { type, payload, ...options }`);
     }
-    const { type, payload, ...options } = item as Record<string, unknown>;
-    if (type === undefined) return errorResponse(400, "INVALID_BODY", `item ${index} needs "type", the job type to enqueue`);
-    if (typeof type !== "string") return errorResponse(400, "INVALID_BODY", `item ${index}: "type" must be a string, got ${JSON.stringify(type)}`);
-    batch.push({ type, payload: payload === undefined ? null : payload, options });
+    const job = readJobRequest(item as Record<string, unknown>, `item ${index}`, JOB_TYPE_ROLE);
+    if (job instanceof Response) return job;
+    batch.push(job);
   }
   return json(await spool.enqueueMany(batch), 201);
 }
+
+const JOB_TYPE_ROLE = "the job type to enqueue";
 
 /** What `POST /drain` drains when its body does not say: the handler's `drain` option. */
 export type DrainDefaults = Omit<DrainOptions, "signal">;
@@ -59,11 +61,9 @@ export function apiRoutes(spool: Spool, drainDefaults: DrainDefaults): RouteDefi
         const body = await readJsonObject(request, bodyLimit, spool.maxJsonDepth, true);
         if (!body.ok) return body.response;
         if (Array.isArray(body.value)) return enqueueArray(spool, body.value);
-        const { type, payload, ...options } = body.value;
-        if (type === undefined) return errorResponse(400, "INVALID_BODY", 'request body needs "type", the job type to enqueue');
-        if (typeof type !== "string") return errorResponse(400, "INVALID_BODY", `"type" must be a string, got ${JSON.stringify(type)}`);
-        const result = await spool.enqueue(type, payload === undefined ? null : payload, options);
-        return json(result, 201);
+        const job = readJobRequest(body.value, REQUEST_BODY, JOB_TYPE_ROLE);
+        if (job instanceof Response) return job;
+        return json(await spool.enqueue(job.type, job.payload, job.options), 201);
       },
     },
     {
@@ -72,7 +72,7 @@ export function apiRoutes(spool: Spool, drainDefaults: DrainDefaults): RouteDefi
       handler: async (_request, _params, url) => {
         const status = url.searchParams.get("status") ?? "dead";
         if (!isJobStatus(status)) {
-          return errorResponse(400, "INVALID_QUERY", `status must be one of blocked, scheduled, pending, running, completed, dead, cancelled; got ${JSON.stringify(status)}`);
+          return errorResponse(400, "INVALID_QUERY", `status must be one of ${JOB_STATUSES.join(", ")}; got ${JSON.stringify(status)}`);
         }
         const limitText = url.searchParams.get("limit");
         const limit = limitText === null ? 50 : Number(limitText);

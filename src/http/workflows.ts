@@ -6,6 +6,7 @@
 import type { Spool } from "../spool.ts";
 import { WORKFLOW_STATUSES, type WorkflowStatus, isWorkflowStatus } from "../core/workflow-status.ts";
 import { BODY_OVERHEAD_BYTES, readJsonObject } from "./body.ts";
+import { REQUEST_BODY, readJobRequest } from "./job-request.ts";
 import { errorResponse, json } from "./responses.ts";
 import type { RouteDefinition } from "./router.ts";
 
@@ -18,10 +19,9 @@ export function workflowRoutes(spool: Spool): RouteDefinition[] {
       handler: async (request) => {
         const body = await readJsonObject(request, bodyLimit, spool.maxJsonDepth);
         if (!body.ok) return body.response;
-        const { type, payload, ...options } = body.value;
-        if (type === undefined) return errorResponse(400, "INVALID_BODY", 'request body needs "type", the type of the workflow\'s first job');
-        if (typeof type !== "string") return errorResponse(400, "INVALID_BODY", `"type" must be a string, got ${JSON.stringify(type)}`);
-        const started = await spool.startWorkflow(type, payload === undefined ? null : payload, options);
+        const job = readJobRequest(body.value, REQUEST_BODY, "the type of the workflow's first job");
+        if (job instanceof Response) return job;
+        const started = await spool.startWorkflow(job.type, job.payload, job.options);
         return json(started, 201);
       },
     },
