@@ -6,10 +6,11 @@
  * that cancels unpaid orders, driven by a fake clock.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type Clock, systemClock } from "../../src/core/clock.ts";
+import type { Clock } from "../../src/core/clock.ts";
 import { PRIORITY } from "../../src/core/options.ts";
 import { type OrderPipelineOptions, createOrderPipeline } from "../../src/example/orders/pipeline.ts";
 import { createHandler } from "../../src/http/handler.ts";
+import { SetClock } from "../support/clocks.ts";
 import { openSpool, waitFor } from "../support/system.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -17,19 +18,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** "now" is whatever the test says; sleeps stay short and real, so the worker keeps polling. */
-class FakeClock implements Clock {
-  t: number;
-  constructor(t: number) {
-    this.t = t;
-  }
-  now(): number {
-    return this.t;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return systemClock.sleep(Math.min(ms, 5), signal);
-  }
-}
 
 interface Shown {
   id: string;
@@ -246,7 +234,7 @@ describe("the limits", () => {
 describe("the schedules", () => {
   it("cancels an order still unpaid 30 minutes after it was placed, with its workflow, and leaves younger ones", async () => {
     const t0 = Date.UTC(2026, 0, 5, 9, 0, 0);
-    const clock = new FakeClock(t0);
+    const clock = new SetClock(t0);
     // no payment type defined here: orders stay unpaid
     const { call, order, start, pipeline, spool, services } = await pipelineSystem({ clock, only: ["cancel_unpaid_orders"] });
     for (const [name, { cron, ...options }] of Object.entries(pipeline.schedules!)) await spool.schedule(name, cron, options);

@@ -1,27 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Clock, systemClock } from "../../src/core/clock.ts";
+import { systemClock } from "../../src/core/clock.ts";
 import type { Job } from "../../src/core/job.ts";
 import { silentLogger } from "../../src/core/logger.ts";
 import type { ScheduleOptions } from "../../src/core/schedule.ts";
 import { JOB_STATUSES } from "../../src/core/states.ts";
 import { Cron } from "../../src/services/cron.ts";
 import { type Spool, createSpool } from "../../src/index.ts";
+import { SetClock } from "../support/clocks.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 import { storeOf, typesOf } from "../support/internals.ts";
 
-/** "now" is whatever the test says; waits (only the database's busy retry) take real time. */
-class FakeClock implements Clock {
-  t: number;
-  constructor(t: number) {
-    this.t = t;
-  }
-  now(): number {
-    return this.t;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return systemClock.sleep(Math.min(ms, 5), signal);
-  }
-}
 
 const utc = (iso: string) => Date.parse(iso);
 const minute = (m: number, s = 0) => Date.UTC(2025, 0, 1, 0, m, s);
@@ -29,7 +17,7 @@ const minute = (m: number, s = 0) => Date.UTC(2025, 0, 1, 0, m, s);
 interface Scheduler {
   spool: Spool;
   cron: Cron;
-  clock: FakeClock;
+  clock: SetClock;
   /** Sets the clock to `at` and runs one scheduler pass; returns its wait. */
   pass(at: number): Promise<number>;
 }
@@ -45,7 +33,7 @@ afterEach(async () => {
 });
 
 /** A fresh database file, or `url` for one more scheduler on the same file. */
-async function setup(start: number, url?: string, clock = new FakeClock(start)): Promise<Scheduler & { url: string }> {
+async function setup(start: number, url?: string, clock = new SetClock(start)): Promise<Scheduler & { url: string }> {
   if (url === undefined) {
     const db = tempDatabase();
     folders.push(db.cleanup);
@@ -184,7 +172,7 @@ describe("Cron.runOnce", () => {
   });
 
   it("pauses and resumes across two Spools on one file, without catching up the paused ticks", async () => {
-    const clock = new FakeClock(minute(0, 30));
+    const clock = new SetClock(minute(0, 30));
     const worker = await setup(minute(0, 30), undefined, clock);
     const operator = await setup(minute(0, 30), worker.url, clock);
     await worker.spool.schedule("report", "* * * * *", { type: "report", catchUp: "all" });
@@ -247,7 +235,7 @@ describe("Cron.runOnce", () => {
   });
 
   it("enqueues each tick once when two schedulers pass at the same instant", async () => {
-    const clock = new FakeClock(minute(0, 30));
+    const clock = new SetClock(minute(0, 30));
     const a = await setup(minute(0, 30), undefined, clock);
     const b = await setup(minute(0, 30), a.url, clock);
     const options: ScheduleOptions = { type: "report", catchUp: "all" };

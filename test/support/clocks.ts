@@ -1,7 +1,8 @@
 /**
  * Clocks for tests: the system clock watched, so a test awaits the moment a
  * service goes to sleep (it is idle, its pass is done) instead of sleeping a
- * fixed time and hoping the service got there.
+ * fixed time and hoping the service got there; and a clock whose "now" the
+ * test sets.
  */
 import { type Clock, systemClock } from "../../src/core/clock.ts";
 
@@ -45,4 +46,21 @@ export function watchedClock(): WatchedClock {
       });
     },
   };
+}
+
+/** "now" is whatever the test sets `t` to; sleeps stay short (at most 5 ms) and real, so loops and busy retries go on. */
+export class SetClock implements Clock {
+  t: number;
+
+  constructor(t: number) {
+    this.t = t;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return systemClock.sleep(Math.min(ms, 5), signal);
+  }
 }
