@@ -60,10 +60,17 @@ export class Completer {
 
   /** Queues an outcome; resolves true once written, false when its lease had been lost. */
   submit(outcome: Outcome): Promise<boolean> {
-    return new Promise((resolve) => {
-      this.#queue.push({ outcome, resolve });
-      this.#flushing ??= this.#flush();
-    });
+    return new Promise((resolve) => this.queue(outcome, resolve));
+  }
+
+  /**
+   * The same as `submit` without a promise per outcome (the executor's path):
+   * `written` is called once, with true once written or false when its lease
+   * had been lost (or the outcome was abandoned).
+   */
+  queue(outcome: Outcome, written: (held: boolean) => void): void {
+    this.#queue.push({ outcome, resolve: written });
+    this.#flushing ??= this.#flush();
   }
 
   /** One write of everything queued now; the loop runs these until the queue is empty. */

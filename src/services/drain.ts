@@ -368,10 +368,11 @@ class TallyingCompleter extends Completer {
     this.#onWritten = onWritten;
   }
 
-  override submit(outcome: Outcome): Promise<boolean> {
-    return super.submit(outcome).then((written) => {
-      if (written) this.#onWritten(outcome);
-      return written;
+  // submit goes through queue too
+  override queue(outcome: Outcome, written: (held: boolean) => void): void {
+    super.queue(outcome, (held) => {
+      if (held) this.#onWritten(outcome);
+      written(held);
     });
   }
 }

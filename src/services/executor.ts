@@ -7,12 +7,12 @@ import { type Backoff, retryDelay } from "../core/backoff.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EventSink } from "../core/events.ts";
 import { SpoolError, boundErrorText, isPermanentError, toError } from "../core/errors.ts";
-import type { ClaimedJob, NewJobRow, StagedJob } from "../core/job.ts";
-import type { DependencyResult, JobContext, JobTypes } from "../core/job-types.ts";
+import type { ClaimedJob, NewJobRow } from "../core/job.ts";
+import type { DependencyResult, JobTypes } from "../core/job-types.ts";
 import type { Logger } from "../core/logger.ts";
-import { newJobRow } from "../core/new-job.ts";
 import { encodePayload } from "../core/payload.ts";
 import { type AttemptError, type Outcome, cancel, complete, dead, release, retryLater } from "../core/transitions.ts";
+import { Attempt, type AttemptCallback, AttemptContext } from "./attempt.ts";
 import type { Completer } from "./completer.ts";
 import { emitOutcome } from "./job-events.ts";
 import { CLOCK, LOGGER, checkDependencies } from "./dependencies-check.ts";
@@ -55,7 +55,7 @@ export class Executor {
     checkDependencies(
       "executor",
       options,
-      { types: { methods: ["get", "options"] }, completer: { methods: ["submit"] }, running: { methods: ["add", "stop"] }, clock: CLOCK, logger: LOGGER },
+      { types: { methods: ["get", "options"] }, completer: { methods: ["queue"] }, running: { methods: ["add", "stop"] }, clock: CLOCK, logger: LOGGER },
       { random: "function", renewLease: "function", readDependencies: "function", workflowsOfJobs: "function" },
     );
     this.#options = options;
@@ -66,93 +66,113 @@ export class Executor {
    * Runs the job to an outcome and hands it to the completer. Resolves as soon
    * as the handler is done and its outcome submitted, so the slot can take the
    * next job while the completer writes; `written` settles after the write.
+   * Rejects only on an error of Spool itself, and then writes nothing.
    */
-  async run(job: ClaimedJob): Promise<{ written: Promise<void> }> {
-    const { types, clock } = this.#options;
+  run(job: ClaimedJob): Promise<{ written: Promise<void> }> {
+    return new Promise((resolve, reject) => {
+      let wrote!: () => void;
+      const written = new Promise<void>((done) => (wrote = done));
+      this.start(
+        job,
+        () => resolve({ written }),
+        () => wrote(),
+        (error) => reject(error),
+      );
+    });
+  }
+
+  /**
+   * The same as `run` without a promise per job, for the producer: calls
+   * `finished(job)` once the handler is done and its outcome submitted (before
+   * returning, when the handler returned a plain value) and `written(job)`
+   * after the completer wrote it; each exactly once. An error of Spool itself
+   * goes to `failed` when given, else it is logged; both callbacks follow.
+   */
+  start(job: ClaimedJob, finished: AttemptCallback, written: AttemptCallback, failed?: (error: Error) => void): void {
     const entry = this.#running.add(job);
     this.#options.events?.emit("started", { job });
-    const children: NewJobRow[] = [];
-    // made on first use: most handlers stage nothing and warn of nothing
-    let staged: Map<StagedJob, number> | null = null;
-    let warnings: string[] | null = null;
-    const definition = types.get(job.type);
-    let result: { ok: true; value: string | null } | { ok: false; error: Error };
-    let timeoutDone: AbortController | null = null;
+    const attempt = new Attempt(job, entry, this.#options.types.get(job.type), finished, written, failed ?? null);
+    let value: unknown;
     try {
-      if (!definition) {
+      if (!attempt.definition) {
         throw new SpoolError("UNKNOWN_JOB_TYPE", `no handler is defined for job type ${JSON.stringify(job.type)} in this worker`);
       }
-      if (job.timeoutMs !== null) {
-        const done = (timeoutDone = new AbortController());
-        void clock.sleep(job.timeoutMs, done.signal).then(() => {
-          if (!done.signal.aborted) this.#running.stop(job.id, "timed_out");
-        });
-      }
-      const ctx: JobContext = {
-        job,
-        attempt: job.attempts,
-        get signal() {
-          if (entry.controller === null) {
-            entry.controller = new AbortController();
-            if (entry.stopError !== null) entry.controller.abort(entry.stopError);
-          }
-          return entry.controller.signal;
-        },
-        enqueue: (type, payload, options) => {
-          const stage = children.length;
-          const row = newJobRow(types, type, payload, options, {
-            now: clock.now(),
-            maxPayloadBytes: this.#options.maxPayloadBytes,
-            maxJsonDepth: this.#options.maxJsonDepth,
-            parentId: job.id,
-            parentWorkflowId: job.workflowId,
-            staged: staged ?? undefined,
-            stage,
-          });
-          children.push(row);
-          const ref: StagedJob = Object.freeze({ type: row.type, stage });
-          (staged ??= new Map()).set(ref, stage);
-          return ref;
-        },
-        warn: (message) => {
-          (warnings ??= []).push(typeof message === "string" ? message : String(message));
-        },
-        dependencies: async () => (this.#options.readDependencies ? this.#options.readDependencies(job.id) : []),
-        heartbeat: async () => {
-          if (entry.stopReason === "lease_lost") throw entry.stopError;
-          await this.#options.renewLease?.(job.id);
-        },
-      };
-      let value = definition.handler(job.payload, ctx);
-      // a handler that returned a plain value is done; only a promise is raced against a stop
-      if (isThenable(value)) value = await untilSettledOrStopped(value, entry);
+      if (job.timeoutMs !== null) attempt.timeout = this.#timeOut(job);
+      value = attempt.definition.handler(job.payload, new AttemptContext(attempt, this.#options));
+    } catch (thrown) {
+      this.#end(attempt, { ok: false, error: toError(thrown) });
+      return;
+    }
+    // a handler that returned a plain value is done; only a promise is raced against a stop
+    if (isThenable(value)) {
+      untilSettledOrStopped(value, entry).then(
+        (settled) => this.#returned(attempt, settled),
+        (thrown) => this.#end(attempt, { ok: false, error: toError(thrown) }),
+      );
+    } else {
+      this.#returned(attempt, value);
+    }
+  }
+
+  /** Stops the attempt as timed out after its timeout, unless the returned controller is aborted first. */
+  #timeOut(job: ClaimedJob): AbortController {
+    const done = new AbortController();
+    void this.#options.clock.sleep(job.timeoutMs!, done.signal).then(() => {
+      if (!done.signal.aborted) this.#running.stop(job.id, "timed_out");
+    });
+    return done;
+  }
+
+  /** The handler returned `value`: encode it, check the job ids its staged jobs name, and end the attempt. */
+  #returned(attempt: Attempt, value: unknown): void {
+    let result: AttemptResult;
+    try {
       result = { ok: true, value: value === undefined ? null : encodeResult(value, this.#options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES) };
-      if (children.length > 0 && children.some((child) => child.after?.some((d) => "id" in d))) await this.#checkNamedDependencies(children);
     } catch (thrown) {
       result = { ok: false, error: toError(thrown) };
-    } finally {
-      entry.interrupt = null;
-      timeoutDone?.abort("finished");
     }
+    if (result.ok && attempt.namesJobIds()) {
+      const ok = result;
+      this.#checkNamedDependencies(attempt.children!).then(
+        () => this.#end(attempt, ok),
+        (thrown) => this.#end(attempt, { ok: false, error: toError(thrown) }),
+      );
+      return;
+    }
+    this.#end(attempt, result);
+  }
+
+  /** Decides the outcome, submits it, and tells the attempt's owner. */
+  #end(attempt: Attempt, result: AttemptResult): void {
+    const { job, entry, definition } = attempt;
+    entry.interrupt = null;
+    attempt.timeout?.abort("finished");
     let outcome: Outcome | null;
     try {
-      outcome = this.#decide(entry, result, children, warnings, definition?.options.backoff, definition?.options.isPermanent);
+      outcome = this.#decide(entry, result, attempt.children, attempt.warnings, definition?.options.backoff, definition?.options.isPermanent);
     } catch (error) {
       this.#running.delete(job.id);
-      throw error;
+      if (attempt.failed) attempt.failed(toError(error));
+      else this.#options.logger.error("executor failed", { jobId: job.id, error: toError(error).message });
+      attempt.finished(job);
+      attempt.written(job);
+      return;
     }
     entry.settled = true;
     if (outcome === null) {
       this.#running.delete(job.id);
-      return { written: Promise.resolve() };
+      attempt.finished(job);
+      attempt.written(job);
+      return;
     }
     // the lease is still renewed until the outcome is written
-    const written = this.#options.completer.submit(outcome).then((held) => {
+    this.#options.completer.queue(outcome, (held) => {
       this.#running.delete(job.id);
       this.#log(job, outcome, held);
       if (held && this.#options.events) emitOutcome(this.#options.events, job, outcome, result.ok ? null : result.error);
+      attempt.written(job);
     });
-    return { written };
+    attempt.finished(job);
   }
 
   #log(job: ClaimedJob, outcome: Outcome, written: boolean): void {
@@ -191,8 +211,8 @@ export class Executor {
 
   #decide(
     entry: RunningJob,
-    result: { ok: true; value: string | null } | { ok: false; error: Error },
-    children: NewJobRow[],
+    result: AttemptResult,
+    children: NewJobRow[] | null,
     warnings: string[] | null,
     typeBackoff: Backoff | undefined,
     isPermanent: ((error: Error) => boolean) | undefined,
@@ -202,7 +222,7 @@ export class Executor {
     // a lost lease belongs to someone else now: write nothing
     if (entry.stopReason === "lease_lost") return null;
     if (entry.stopReason === "shutdown") return release(job, now);
-    if (result.ok) return complete(job, now, result.value, children, warnings);
+    if (result.ok) return complete(job, now, result.value, children ?? undefined, warnings);
     const error = result.error;
     const failure: AttemptError = {
       message: boundErrorText(String(error.message || error.name)),
@@ -223,6 +243,9 @@ export class Executor {
     return retryLater(job, now, now + delay, failure, warnings);
   }
 }
+
+/** How a handler's attempt ended: its encoded result, or what it threw. */
+type AttemptResult = { ok: true; value: string | null } | { ok: false; error: Error };
 
 /** An `after` a handler named that cannot be satisfied: INVALID_OPTIONS, and the attempt fails with no retry. */
 class PermanentOptionsError extends SpoolError {

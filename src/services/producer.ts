@@ -78,9 +78,11 @@ export class Producer {
   readonly #options: ProducerOptions;
   readonly #loop: ServiceLoop;
   /** Handlers running now, with when each started (oldest first); each holds one slot. */
-  readonly #inFlight = new Map<Promise<unknown>, number>();
-  /** Outcomes submitted but not yet written. */
-  readonly #unwritten = new Set<Promise<void>>();
+  readonly #inFlight = new Map<ClaimedJob, number>();
+  /** Jobs started or handed back whose outcome is not written yet. */
+  #unwritten = 0;
+  /** Waiters of `settle()`, told when nothing runs and nothing is left unwritten. */
+  #settledWaiters: Array<() => void> = [];
   /** Claimed ahead, not started yet, in claim order. */
   #buffer: ClaimedJob[] = [];
   /** Durations of the last RECENT finished attempts, a ring. */
@@ -107,9 +109,9 @@ export class Producer {
       options,
       {
         store: storeWith("completeAndClaim"),
-        executor: { methods: ["run"] },
+        executor: { methods: ["start"] },
         types: { methods: ["names", "options"] },
-        completer: { methods: ["withPendingOutcomes"] },
+        completer: { methods: ["withPendingOutcomes", "queue"] },
         clock: CLOCK,
         logger: LOGGER,
         workerId: "string",
@@ -175,8 +177,8 @@ export class Producer {
 
   /** Resolves when every job this producer started, or handed back, has its outcome written. */
   async settle(): Promise<void> {
-    while (this.#inFlight.size > 0 || this.#unwritten.size > 0) {
-      await Promise.all([...this.#inFlight.keys(), ...this.#unwritten]);
+    while (this.#inFlight.size > 0 || this.#unwritten > 0) {
+      await new Promise<void>((resolve) => this.#settledWaiters.push(resolve));
     }
   }
 
@@ -228,22 +230,35 @@ export class Producer {
   }
 
   #run(job: ClaimedJob): void {
-    const { executor, clock } = this.#options;
     // only the claim-ahead rule reads start times; without it a job costs no clock read
-    const startedAt = this.#prefetch === 0 ? 0 : clock.now();
-    const run = executor.run(job).then(
-      ({ written }) => {
-        if (this.#prefetch !== 0) this.#record(clock.now() - startedAt);
-        const tracked = written.finally(() => this.#unwritten.delete(tracked));
-        this.#unwritten.add(tracked);
-      },
-      (error) => this.#options.logger.error("executor failed", { jobId: job.id, error: (error as Error).message }),
-    ).finally(() => {
-      this.#inFlight.delete(run);
-      this.wake();
-    });
-    this.#inFlight.set(run, startedAt);
+    this.#inFlight.set(job, this.#prefetch === 0 ? 0 : this.#options.clock.now());
+    this.#unwritten++;
+    this.#options.executor.start(job, this.#finishedOne, this.#writtenOne);
   }
+
+  /**
+   * A handler is done: its slot takes the next buffered job at once, and the
+   * loop is woken to claim only when the buffer runs low (a pass per job cost
+   * more than the job). With a handler that returns a plain value this runs
+   * before `#run` returns, so a buffer drains in one go, bounded by its size.
+   */
+  readonly #finishedOne = (job: ClaimedJob): void => {
+    const startedAt = this.#inFlight.get(job)!;
+    this.#inFlight.delete(job);
+    if (this.#prefetch !== 0) this.#record(this.#options.clock.now() - startedAt);
+    if (this.#claiming && this.#buffer.length > 0) {
+      this.#run(this.#buffer.shift()!);
+      if (this.#buffer.length >= this.#options.concurrency) return;
+    }
+    this.wake();
+  };
+
+  readonly #writtenOne = (): void => {
+    this.#unwritten--;
+    if (this.#inFlight.size === 0 && this.#unwritten === 0 && this.#settledWaiters.length > 0) {
+      for (const resolve of this.#settledWaiters.splice(0)) resolve();
+    }
+  };
 
   #record(durationMs: number): void {
     this.#recent[this.#finished % RECENT] = durationMs;
@@ -278,11 +293,8 @@ export class Producer {
     if (jobs.length === 0) return;
     const now = this.#options.clock.now();
     for (const job of jobs) {
-      const tracked = this.#options.completer
-        .submit(release(job, now))
-        .then(() => undefined)
-        .finally(() => this.#unwritten.delete(tracked));
-      this.#unwritten.add(tracked);
+      this.#unwritten++;
+      this.#options.completer.queue(release(job, now), this.#writtenOne);
     }
     this.#options.logger.info("jobs claimed ahead returned to the queue at shutdown", { jobIds: jobs.map((j) => j.id) });
   }

@@ -89,6 +89,38 @@ describe("executor", () => {
     expect(await spool.getJob(id)).toMatchObject({ status: "cancelled", attempts: 1 });
   });
 
+  it("gives a handler a context it may take apart: a detached enqueue stages the child and a detached warn records the warning", async () => {
+    const { spool, worker, claim } = await setup();
+    spool.define("child", () => undefined);
+    spool.define("parent", (_payload, { enqueue, warn, attempt, job }) => {
+      enqueue("child", { from: job.id });
+      warn(`attempt ${attempt} used a fallback`);
+    });
+    const { id } = await spool.enqueue("parent", null);
+    await (await worker.executor.run(await claim("parent"))).written;
+    expect(await spool.getJob(id)).toMatchObject({ status: "completed", warnings: ["attempt 1 used a fallback"] });
+    const children = await spool.listJobs({ status: "pending", type: "child" });
+    expect(children.jobs.map((child) => [child.parentId, child.payload])).toEqual([[id, { from: id }]]);
+  });
+
+  it("runs a handler that returns a plain value to its outcome before start returns, and tells its owner once finished and once written", async () => {
+    const { spool, worker, claim } = await setup();
+    spool.define("plain", () => "done");
+    const { id } = await spool.enqueue("plain", null);
+    const job = await claim("plain");
+    const calls: string[] = [];
+    const written = deferred();
+    worker.executor.start(job, (ended) => calls.push(`finished ${ended.id}`), (ended) => {
+      calls.push(`written ${ended.id}`);
+      written.resolve();
+    });
+    expect(calls).toEqual([`finished ${id}`]);
+    expect(worker.completer.backlog).toBe(1);
+    await written.promise;
+    expect(calls).toEqual([`finished ${id}`, `written ${id}`]);
+    expect(await spool.getJob(id)).toMatchObject({ status: "completed", result: "done" });
+  });
+
   it("refuses a dependencies object without its running-jobs registry with INVALID_OPTIONS naming the field", async () => {
     const { spool, worker } = await setup();
     expect(() =>
