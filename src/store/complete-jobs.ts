@@ -41,6 +41,21 @@ WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND s
   AND (o.value->>8 IS NULL OR spool_jobs.lease_expires_at <= o.value->>8)
 RETURNING spool_jobs.id, spool_jobs.has_dependents`;
 
+// A batch of nothing but completions, the usual batch of a busy worker,
+// writes only what a completion changes: fewer columns set and no JSON field
+// read twice made the write about a quarter cheaper per job (README,
+// performance). Same lease condition, same RETURNING as WRITE_OUTCOMES.
+const WRITE_COMPLETIONS = `
+UPDATE spool_jobs NOT INDEXED SET
+  status = 'completed',
+  finished_at = o.value->>2,
+  lease_expires_at = NULL,
+  effective_priority = priority,
+  idempotency_until = CASE WHEN idempotency_held = 1 THEN (o.value->>2) + idempotency_window_ms ELSE NULL END
+FROM json_each(:outcomes) AS o
+WHERE spool_jobs.id = o.value->>0 AND spool_jobs.lease_token = o.value->>1 AND spool_jobs.status = 'running'
+RETURNING spool_jobs.id, spool_jobs.has_dependents`;
+
 /** What a batch of outcomes did. */
 export interface CompleteResult {
   /** Ids whose outcome was written (their lease still held); the others were discarded. */
@@ -92,9 +107,10 @@ export function outcomeStatements(outcomes: Outcome[], now: number): OutcomeStat
       if (o.children.some((child) => child.after !== null)) settle = true;
     }
   }
-  const tuples = outcomes.map((o) => [
-    Number(o.id), o.token, o.finishedAt, o.status, o.runAt, o.outcome, o.error, o.stack, o.leaseExpiredBy ?? null,
-  ]);
+  const completions = outcomes.every((o) => o.status === "completed");
+  const tuples = completions
+    ? outcomes.map((o) => [Number(o.id), o.token, o.finishedAt])
+    : outcomes.map((o) => [Number(o.id), o.token, o.finishedAt, o.status, o.runAt, o.outcome, o.error, o.stack, o.leaseExpiredBy ?? null]);
   let results: unknown[][] | null = null;
   for (const o of outcomes) {
     const warned = o.warnings !== undefined && o.warnings.length > 0;
@@ -102,7 +118,7 @@ export function outcomeStatements(outcomes: Outcome[], now: number): OutcomeStat
   }
   if (results !== null) statements.push({ sql: WRITE_RESULTS, args: { results: JSON.stringify(results) } });
   const write = statements.length;
-  statements.push({ sql: WRITE_OUTCOMES, args: { outcomes: JSON.stringify(tuples) } });
+  statements.push({ sql: completions ? WRITE_COMPLETIONS : WRITE_OUTCOMES, args: { outcomes: JSON.stringify(tuples) } });
   if (settle) statements.push(...settleStatements(now));
   else statements.push(...settleStatementsIfFlagged(now, write));
   return { statements, write, settle: write + 1 };

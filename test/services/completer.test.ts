@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Clock } from "../../src/core/clock.ts";
 import type { ClaimedJob } from "../../src/core/job.ts";
 import { silentLogger } from "../../src/core/logger.ts";
-import { complete } from "../../src/core/transitions.ts";
+import { complete, retryLater } from "../../src/core/transitions.ts";
 import { Completer } from "../../src/services/completer.ts";
 import type { Spool } from "../../src/spool.ts";
 import { storeOf } from "../support/internals.ts";
@@ -72,6 +72,31 @@ describe("completer", () => {
     expect(completer.backlog).toBe(0);
     expect(await spool.getJob(kept)).toMatchObject({ status: "completed", finishedAt: T0 + 100 });
     expect(await spool.getJob(lost)).toMatchObject({ status: "running" });
+  });
+
+  it("writes a completion alike in a batch of completions only and in a batch with a failure: finished, unleased, its key held for the window", async () => {
+    const { spool, clock, completer } = await setup();
+    spool.define("task", () => undefined, { idempotencyWindowMs: 10_000 });
+    for (const key of ["alone", "mixed", "failing"]) await spool.enqueue("task", { key }, { idempotencyKey: key, maxAttempts: 3 });
+    const [alone, mixed, failing] = await claim(spool, "task", 3);
+    clock.t += 100;
+    const first = completer.submit(complete(alone!, clock.t));
+    expect(await completer.runOnce(clock.t)).toBe(1);
+    const second = [
+      completer.submit(complete(mixed!, clock.t)),
+      completer.submit(retryLater(failing!, clock.t, clock.t + 5_000, { message: "card declined", stack: null, outcome: "failed" })),
+    ];
+    expect(await completer.runOnce(clock.t)).toBe(2);
+    expect(await Promise.all([first, ...second])).toEqual([true, true, true]);
+    const rows = await storeOf(spool).db.execute(
+      "SELECT json_extract(payload, '$.key') AS key, status, attempts, finished_at, lease_expires_at, idempotency_until, last_error, json_array_length(history) AS failures FROM spool_jobs ORDER BY id",
+    );
+    const finished = { status: "completed", attempts: 1, finished_at: T0 + 100, lease_expires_at: null, idempotency_until: T0 + 10_100, last_error: null, failures: 0 };
+    expect(rows.rows.map((row) => ({ ...row }))).toEqual([
+      { key: "alone", ...finished },
+      { key: "mixed", ...finished },
+      { key: "failing", status: "scheduled", attempts: 1, finished_at: null, lease_expires_at: null, idempotency_until: null, last_error: "card declined", failures: 1 },
+    ]);
   });
 
   it("writes at most maxBatch outcomes per pass, oldest first", async () => {
