@@ -93,6 +93,8 @@ export class Producer {
   readonly #shortMs: number;
   #pollMs: number;
   #claiming = true;
+  /** True while #startBuffered runs: a slot freed meanwhile is filled by that same loop. */
+  #starting = false;
   #served: { revision: number; types: ReadonlyMap<string, ServedType>; unlimited: ReadonlyMap<string, ServedType> } | null = null;
 
   /** Throws INVALID_OPTIONS (a SpoolError) unless `concurrency` is a positive integer and `prefetch` a non-negative one, or naming a missing or mistyped dependency. */
@@ -186,7 +188,7 @@ export class Producer {
   async runOnce(now: number): Promise<number> {
     const { store, completer, concurrency } = this.#options;
     if (!this.#claiming) return 0;
-    while (this.#buffer.length > 0 && this.#inFlight.size < concurrency) this.#run(this.#buffer.shift()!);
+    this.#startBuffered();
     const free = concurrency - this.#inFlight.size;
     const room = this.#roomAhead(now, free);
     // a finishing job wakes the loop, so the long wait only bounds a missed wake
@@ -209,15 +211,10 @@ export class Producer {
       leaseMs: this.#options.leaseMs,
     };
     const { jobs } = await completer.withPendingOutcomes((outcomes) => store.completeAndClaim(outcomes, request, now));
-    if (!this.#claiming) {
-      // stopped while the claim was under way: these never start here
-      this.#buffer.push(...jobs);
-      return 0;
-    }
-    for (const job of jobs) {
-      if (this.#inFlight.size < concurrency) this.#run(job);
-      else this.#buffer.push(job);
-    }
+    for (const job of jobs) this.#buffer.push(job);
+    // stopped while the claim was under way: these never start here, stop hands them back
+    if (!this.#claiming) return 0;
+    this.#startBuffered();
     if (jobs.length > 0) {
       this.#pollMs = this.#options.minPollMs ?? 25;
       if (jobs.length < limit) return 0;
@@ -227,6 +224,23 @@ export class Producer {
     const wait = this.#pollMs;
     this.#pollMs = Math.min(this.#pollMs * 2, this.#options.maxPollMs ?? 1000);
     return wait;
+  }
+
+  /**
+   * Starts buffered jobs, in claim order, in the free slots. A handler that
+   * returns a plain value frees its slot before `#run` returns, and its
+   * `#finishedOne` calls here again: that call leaves the work to the loop
+   * already running, so a buffer of any size drains without the stack
+   * growing with it.
+   */
+  #startBuffered(): void {
+    if (this.#starting) return;
+    this.#starting = true;
+    try {
+      while (this.#claiming && this.#buffer.length > 0 && this.#inFlight.size < this.#options.concurrency) this.#run(this.#buffer.shift()!);
+    } finally {
+      this.#starting = false;
+    }
   }
 
   #run(job: ClaimedJob): void {
@@ -239,17 +253,14 @@ export class Producer {
   /**
    * A handler is done: its slot takes the next buffered job at once, and the
    * loop is woken to claim only when the buffer runs low (a pass per job cost
-   * more than the job). With a handler that returns a plain value this runs
-   * before `#run` returns, so a buffer drains in one go, bounded by its size.
+   * more than the job).
    */
   readonly #finishedOne = (job: ClaimedJob): void => {
     const startedAt = this.#inFlight.get(job)!;
     this.#inFlight.delete(job);
     if (this.#prefetch !== 0) this.#record(this.#options.clock.now() - startedAt);
-    if (this.#claiming && this.#buffer.length > 0) {
-      this.#run(this.#buffer.shift()!);
-      if (this.#buffer.length >= this.#options.concurrency) return;
-    }
+    this.#startBuffered();
+    if (this.#buffer.length >= this.#options.concurrency) return;
     this.wake();
   };
 
