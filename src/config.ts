@@ -19,7 +19,7 @@ export interface WorkerConfig {
   port: number;
   hostname: string;
   concurrency: number;
-  /** SPOOL_PREFETCH: jobs claimed ahead of free slots while jobs are short, 0-10000 (0: off). Default 0. */
+  /** SPOOL_PREFETCH: jobs claimed ahead of free slots while jobs are short, 0-10000 (0: off). Unset: the start option's default, 32 × concurrency. */
   prefetch: number | undefined;
   leaseMs: number;
   queues: string[] | undefined;

@@ -85,7 +85,7 @@ export interface StartOptions {
    * Jobs this worker may claim ahead of its free slots and hold, leased, until
    * a slot frees: only while its recent jobs are short, never of a type with a
    * global concurrency or rate limit (the rule is in the README, under
-   * Performance). 0 turns it off. Default 8 × `concurrency`, the best of the
+   * Performance). 0 turns it off. Default 32 × `concurrency`, the best of the
    * sizes the bench measured. A job buffered behind an attempt that turns
    * long waits for that worker's slot: set 0 where handlers wait for other
    * jobs to start (two steps that meet each other while both run).

@@ -77,7 +77,7 @@ async function bufferedBehindBlocker(ahead = 3) {
 }
 
 describe("claiming ahead", () => {
-  it("claims ahead by default, eight jobs per slot", async () => {
+  it("claims ahead by default, thirty-two jobs per slot", async () => {
     const db = tempDatabase();
     cleanups.push(() => db.cleanup());
     const spool = await createSpool({ url: db.url, leaseMs: LEASE_MS });
@@ -96,12 +96,12 @@ describe("claiming ahead", () => {
     });
     await spool.enqueueMany(Array.from({ length: 12 }, () => ({ type: "quick", payload: null })));
     await waitFor("the warm-up jobs completed", async () => (await spool.countJobs()).completed === 12);
-    await spool.enqueueMany([{ type: "blocker", payload: null }, ...Array.from({ length: 16 }, () => ({ type: "quick", payload: null }))]);
+    await spool.enqueueMany([{ type: "blocker", payload: null }, ...Array.from({ length: 40 }, () => ({ type: "quick", payload: null }))]);
     await blockerStarted.promise;
-    // the blocker in the one slot, eight quick jobs buffered behind it, the rest left for any worker
-    expect(await spool.countJobs()).toMatchObject({ running: 9, pending: 8, completed: 12 });
+    // the blocker in the one slot, thirty-two quick jobs buffered behind it, the rest left for any worker
+    expect(await spool.countJobs()).toMatchObject({ running: 33, pending: 8, completed: 12 });
     release.resolve();
-    await waitFor("every job completed", async () => (await spool.countJobs()).completed === 29);
+    await waitFor("every job completed", async () => (await spool.countJobs()).completed === 53);
   });
 
   it("runs a buffer of 20,000 jobs whose handlers return plain values in claim order once the slot frees, without the stack growing with the buffer", async () => {

@@ -99,7 +99,11 @@ describe("workflows across worker processes", () => {
   });
 
   it("completes 1,000 workflows of 5 steps across 2 processes, and getWorkflow agrees with the jobs", async () => {
-    const { spool, procs, entries } = await setup(2, 10);
+    // The run takes about a second: a worker claiming 320 ahead (the default
+    // at concurrency 10) can take all of it while the other, idle before the
+    // enqueue, waits out its backed-off poll. This test is about the two
+    // sharing the workflows, so each claims at most 80 ahead.
+    const { spool, procs, entries } = await setup(2, 10, 80);
     const count = 1000;
     await spool.enqueueMany(Array.from({ length: count }, (_, i) => ({ type: "start", payload: { i }, options: { workflowId: `wf-${i}` } })));
     try {
