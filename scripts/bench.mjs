@@ -117,7 +117,7 @@ async function processAll(spool, count, concurrency = 10, prefetch = undefined) 
 }
 
 async function spoolThroughput(base) {
-  // claiming ahead off, and the default (8 per slot: 80), each on a fresh file
+  // claiming ahead off, and the default (32 per slot: 320), each on a fresh file
   const runs = {};
   for (const [name, prefetch] of [["off", 0], ["on", undefined]]) {
     const spool = await createSpool({ url: freshUrl() });
@@ -132,7 +132,7 @@ async function spoolThroughput(base) {
   }
   report("spool: enqueueMany (jobs/s)", runs.off.enqueue);
   report("spool: processing, 1 process, concurrency 10, prefetch off (jobs/s)", runs.off.processing);
-  report("spool: processing, 1 process, concurrency 10, prefetch 80 (the default) (jobs/s)", runs.on.processing);
+  report("spool: processing, 1 process, concurrency 10, prefetch 320 (the default) (jobs/s)", runs.on.processing);
   if (base) {
     report("spool enqueueMany / baseline enqueue", `${Math.round((runs.off.enqueue / base.enqueue) * 100)}%`);
     for (const name of ["off", "on"]) {
