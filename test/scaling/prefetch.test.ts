@@ -43,11 +43,13 @@ async function rows(spool: Spool, ids: string[]): Promise<Row[]> {
 /**
  * A worker at concurrency 1 that has run enough quick jobs to claim ahead,
  * then a blocking job claimed together with `ahead` quick jobs it buffers.
+ * A buffer is capped at what the worker can start in a third of the lease,
+ * so a large `ahead` needs a long `leaseMs`.
  */
-async function bufferedBehindBlocker(ahead = 3) {
+async function bufferedBehindBlocker(ahead = 3, leaseMs = LEASE_MS) {
   const db = tempDatabase();
   cleanups.push(() => db.cleanup());
-  const spool = await createSpool({ url: db.url, leaseMs: LEASE_MS, workerId: "buffering" });
+  const spool = await createSpool({ url: db.url, leaseMs, workerId: "buffering" });
   cleanups.push(() => spool.close());
   const ran: string[] = [];
   const blockerStarted = deferred();
@@ -105,35 +107,10 @@ describe("claiming ahead", () => {
   });
 
   it("runs a buffer of 20,000 jobs whose handlers return plain values in claim order once the slot frees, without the stack growing with the buffer", async () => {
-    const db = tempDatabase();
-    cleanups.push(() => db.cleanup());
-    const spool = await createSpool({ url: db.url, leaseMs: 60_000 });
-    cleanups.push(() => spool.close());
-    const ran: number[] = [];
-    const blockerStarted = deferred();
-    const release = deferred();
-    spool.define("quick", (_p, ctx) => void ran.push(Number(ctx.job.id)));
-    spool.define("blocker", async () => {
-      blockerStarted.resolve();
-      await release.promise;
-    });
-    const worker = await spool.start({ concurrency: 1, prefetch: 20_000, minPollMs: 100 });
-    cleanups.push(async () => {
-      release.resolve();
-      await worker.stop();
-    });
-    await spool.enqueueMany(Array.from({ length: 12 }, () => ({ type: "quick", payload: null })));
-    await waitFor("the warm-up jobs completed", async () => (await spool.countJobs()).completed === 12);
-    const [, ...quick] = await spool.enqueueMany([
-      { type: "blocker", payload: null },
-      ...Array.from({ length: 20_000 }, () => ({ type: "quick", payload: null })),
-    ]);
-    await blockerStarted.promise;
-    // every quick job is buffered behind the blocker: a freed slot takes them one after another
-    expect(await spool.countJobs()).toMatchObject({ running: 20_001, pending: 0 });
+    const { spool, ran, release, bufferedIds } = await bufferedBehindBlocker(20_000, 60_000);
     release.resolve();
     await waitFor("every job completed", async () => (await spool.countJobs()).completed === 20_013, 30_000);
-    expect(ran.slice(12)).toEqual(quick.map((job) => Number(job.id)));
+    expect(ran).toEqual(bufferedIds);
     expect(await spool.countJobs()).toMatchObject({ running: 0, pending: 0, dead: 0 });
   });
 
