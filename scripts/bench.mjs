@@ -101,8 +101,8 @@ async function enqueueAll(spool, count, type = "noop") {
   }
 }
 
-/** Runs `count` queued no-op jobs through one worker; resolves with jobs/s. */
-async function processAll(spool, count, concurrency = 10, prefetch = undefined) {
+/** Runs `count` queued no-op jobs through one worker started with `startOptions`; resolves with the ms and the process's CPU µs it took. */
+async function runAll(spool, count, startOptions) {
   let handled = 0;
   let allHandled;
   const finished = new Promise((r) => (allHandled = r));
@@ -110,10 +110,17 @@ async function processAll(spool, count, concurrency = 10, prefetch = undefined) 
     if (++handled === count) allHandled();
   });
   const t = performance.now();
-  const worker = await spool.start({ concurrency, prefetch, http: false });
+  const before = process.cpuUsage();
+  const worker = await spool.start(startOptions);
   await finished;
   await worker.stop({ graceMs: 10_000 }); // drains the last outcomes to the database
-  return rate(count, performance.now() - t);
+  const used = process.cpuUsage(before);
+  return { ms: performance.now() - t, cpuMicros: used.user + used.system };
+}
+
+/** Runs `count` queued no-op jobs through one worker; resolves with jobs/s. */
+async function processAll(spool, count, concurrency = 10, prefetch = undefined) {
+  return rate(count, (await runAll(spool, count, { concurrency, prefetch, http: false })).ms);
 }
 
 async function spoolThroughput(base) {
@@ -538,20 +545,10 @@ async function workerJavaScript() {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    let handled = 0;
-    let allHandled;
-    const finished = new Promise((r) => (allHandled = r));
-    spool.define("noop", () => {
-      if (++handled === count) allHandled();
-    });
-    const before = process.cpuUsage();
-    const worker = await spool.start({ concurrency: 10 });
-    await finished;
-    await worker.stop({ graceMs: 10_000 });
-    const used = process.cpuUsage(before);
+    const { cpuMicros } = await runAll(spool, count, { concurrency: 10 });
     spool.store = real;
     await spool.close();
-    return (used.user + used.system) / count;
+    return cpuMicros / count;
   };
   const samples = [];
   await runOnce();
