@@ -40,6 +40,8 @@ export class Completer {
   #writing: Promise<unknown> | null = null;
   readonly #failures: FailureTracker;
   #abandoned = false;
+  /** How many times a claim took queued outcomes along (see #flush). */
+  #lent = 0;
 
   /** Throws INVALID_OPTIONS (a SpoolError) naming a missing or mistyped dependency. */
   constructor(options: CompleterOptions) {
@@ -93,6 +95,7 @@ export class Completer {
     while (this.#writing) await this.#writing;
     const batch = this.#queue.splice(0, this.#options.maxBatch ?? 500);
     if (batch.length === 0) return write([]);
+    this.#lent++;
     return this.#write(batch, write(batch.map((p) => p.outcome)));
   }
 
@@ -142,11 +145,19 @@ export class Completer {
     const { clock } = this.#options;
     let backoff = 50;
     try {
-      // Wait one turn of the event loop first: outcomes of jobs that finished
-      // together pile up meanwhile, and a producer with free slots takes them
-      // along with its claim.
-      await clock.sleep(0);
       while (this.#queue.length > 0 && !this.#abandoned) {
+        // A producer about to claim takes the queued outcomes along, so one
+        // commit carries both; writing them here first would cost a second
+        // commit, and on a file shared by several processes a second turn at
+        // the write lock. A producer woken by the jobs that queued them claims
+        // within one turn of the event loop (its loop yields one), so this
+        // writes them only after two turns in which no claim took outcomes.
+        const lent = this.#lent;
+        await clock.sleep(0);
+        await clock.sleep(0);
+        // a write under way may be a claim taking them along; if it fails, its caller hears of it and they are queued again
+        while (this.#writing) await this.#writing.catch(() => undefined);
+        if (this.#lent !== lent) continue;
         try {
           await this.runOnce(clock.now());
           backoff = 50;

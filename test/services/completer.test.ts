@@ -1,8 +1,8 @@
 /**
  * The completer writes queued outcomes in batches, lease-guarded, and lends
  * them to a claim so both commit together. Its own flush loop is held at its
- * first sleep, so each write here is one `runOnce(now)` or one claim the
- * test makes.
+ * sleeps, so each write here is one `runOnce(now)` or one claim the test
+ * makes, unless the test lets the loop's turns pass (`aTurn`).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { Clock } from "../../src/core/clock.ts";
@@ -11,6 +11,7 @@ import { silentLogger } from "../../src/core/logger.ts";
 import { complete, retryLater } from "../../src/core/transitions.ts";
 import { Completer } from "../../src/services/completer.ts";
 import type { Spool } from "../../src/spool.ts";
+import type { Outcome, Store } from "../../src/store/store.ts";
 import { storeOf } from "../support/internals.ts";
 import { openSpool } from "../support/system.ts";
 
@@ -40,14 +41,25 @@ function heldClock(): Clock & { t: number; release: () => void } {
   };
 }
 
+/** Releases the held sleeps, a turn at a time, until the completer's flush loop has ended. */
+async function drained(completer: Completer, clock: ReturnType<typeof heldClock>): Promise<void> {
+  let done = false;
+  const draining = completer.drain().then(() => (done = true));
+  while (!done) await aTurn(clock);
+  await draining;
+}
+
+/** Ends the sleeps waiting now, then lets what they resume run. */
+async function aTurn(clock: ReturnType<typeof heldClock>): Promise<void> {
+  clock.release();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 async function setup(maxBatch?: number) {
   const clock = heldClock();
   const { spool, cleanup } = await openSpool({ clock });
   const completer = new Completer({ store: storeOf(spool), clock, logger: silentLogger, maxBatch });
-  cleanups.push(cleanup, async () => {
-    clock.release();
-    await completer.drain();
-  });
+  cleanups.push(cleanup, () => drained(completer, clock));
   return { spool, clock, completer };
 }
 
@@ -130,6 +142,36 @@ describe("completer", () => {
     expect((await spool.getJob(done))!.status).toBe("completed");
   });
 
+  it("leaves queued outcomes for a claim that comes within two turns of the event loop, and writes them itself only after two turns without one", async () => {
+    const { spool, clock } = await setup();
+    const store = storeOf(spool);
+    const ownWrites: number[] = [];
+    const completer = new Completer({
+      store: { ...store, completeJobs: (outcomes: Outcome[], now: number) => (ownWrites.push(outcomes.length), store.completeJobs(outcomes, now)) } as Store,
+      clock,
+      logger: silentLogger,
+    });
+    cleanups.push(() => drained(completer, clock));
+    await spool.enqueueMany([{ type: "task", payload: null }, { type: "task", payload: null }]);
+    const [first, second] = await claim(spool, "task", 2);
+    const carried = completer.submit(complete(first!, T0));
+    await aTurn(clock);
+    const request = { limit: 1, types: new Map([["task", {}]]), queues: null, workerId: "w", token: "t2", now: T0, leaseMs: 60_000 };
+    const lent: number[] = [];
+    await completer.withPendingOutcomes((outcomes) => (lent.push(outcomes.length), store.completeAndClaim(outcomes, request, T0)));
+    expect(await carried).toBe(true);
+    // queued after that claim: the flush loop counts its two turns again
+    const alone = completer.submit(complete(second!, T0));
+    await aTurn(clock);
+    await aTurn(clock);
+    expect(ownWrites).toEqual([]);
+    await aTurn(clock);
+    expect(await alone).toBe(true);
+    expect(lent).toEqual([1]);
+    expect(ownWrites).toEqual([1]);
+    expect((await spool.getJob(second!.id))!.status).toBe("completed");
+  });
+
   it("puts lent outcomes back when the claim's write fails, for the next pass to write", async () => {
     const { spool, completer } = await setup();
     const { id } = await spool.enqueue("task", null);
@@ -138,6 +180,24 @@ describe("completer", () => {
     await expect(completer.withPendingOutcomes(() => Promise.reject(new Error("database is down")))).rejects.toThrow("database is down");
     expect(completer.backlog).toBe(1);
     expect(await completer.runOnce(T0)).toBe(1);
+    expect(await written).toBe(true);
+    expect((await spool.getJob(id))!.status).toBe("completed");
+  });
+
+  it("writes outcomes itself after a claim that took them failed while its flush loop waited on that claim", async () => {
+    const { spool, clock, completer } = await setup();
+    const { id } = await spool.enqueue("task", null);
+    const [job] = await claim(spool, "task", 1);
+    const written = completer.submit(complete(job!, T0));
+    let failClaim!: (error: Error) => void;
+    const claiming = completer.withPendingOutcomes(() => new Promise<never>((_resolve, reject) => (failClaim = reject)));
+    // the flush loop's two turns pass while the claim is under way
+    await aTurn(clock);
+    await aTurn(clock);
+    failClaim(new Error("server connection reset"));
+    await expect(claiming).rejects.toThrow("server connection reset");
+    expect(completer.backlog).toBe(1);
+    await drained(completer, clock);
     expect(await written).toBe(true);
     expect((await spool.getJob(id))!.status).toBe("completed");
   });
