@@ -191,8 +191,9 @@ async function multiProcess() {
   const count = Math.min(N, 50_000);
   // Rounds interleave 1, 2 and 4 processes and the median of each is
   // reported: on a shared machine, speed drifts more between minutes than
-  // between these configurations.
-  const rounds = 3;
+  // between these configurations. One process alone varied by a third from
+  // round to round on the 2-core machine the README quotes, so five rounds.
+  const rounds = 5;
   const samples = { 1: [], 2: [], 4: [] };
   for (let round = 0; round < rounds; round++) {
     for (const processes of [1, 2, 4]) samples[processes].push(await runProcesses(processes, count));
