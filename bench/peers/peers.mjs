@@ -46,7 +46,7 @@ function counter(count) {
   return { finished, tick: () => ++seen === count && done() };
 }
 
-/** Spool on a fresh file, concurrency 10, with its defaults (claiming ahead 8 per slot). */
+/** Spool on a fresh file, concurrency 10, with its defaults (claiming ahead 32 per slot). */
 async function spool() {
   return spoolAt(`file:${freshPath()}`, CONCURRENCY);
 }

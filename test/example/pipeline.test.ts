@@ -18,7 +18,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-
 interface Shown {
   id: string;
   clientOrderId: string;

@@ -11,7 +11,6 @@ import { silentLogger } from "../../src/core/logger.ts";
 import { complete, retryLater } from "../../src/core/transitions.ts";
 import { Completer } from "../../src/services/completer.ts";
 import type { Spool } from "../../src/spool.ts";
-import type { Outcome, Store } from "../../src/store/store.ts";
 import { storeOf } from "../support/internals.ts";
 import { openSpool } from "../support/system.ts";
 
@@ -55,12 +54,17 @@ async function aTurn(clock: ReturnType<typeof heldClock>): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
+/** A completer on a fresh Spool's store; the size of each batch it writes on its own (`completeJobs`) goes into `ownWrites`. */
 async function setup(maxBatch?: number) {
   const clock = heldClock();
   const { spool, cleanup } = await openSpool({ clock });
-  const completer = new Completer({ store: storeOf(spool), clock, logger: silentLogger, maxBatch });
+  const store = storeOf(spool);
+  const ownWrites: number[] = [];
+  const completeJobs = store.completeJobs.bind(store);
+  store.completeJobs = (outcomes, now) => (ownWrites.push(outcomes.length), completeJobs(outcomes, now));
+  const completer = new Completer({ store, clock, logger: silentLogger, maxBatch });
   cleanups.push(cleanup, () => drained(completer, clock));
-  return { spool, clock, completer };
+  return { spool, clock, completer, ownWrites };
 }
 
 async function claim(spool: Spool, type: string, limit: number, now = T0): Promise<ClaimedJob[]> {
@@ -143,15 +147,8 @@ describe("completer", () => {
   });
 
   it("leaves queued outcomes for a claim that comes within two turns of the event loop, and writes them itself only after two turns without one", async () => {
-    const { spool, clock } = await setup();
+    const { spool, clock, completer, ownWrites } = await setup();
     const store = storeOf(spool);
-    const ownWrites: number[] = [];
-    const completer = new Completer({
-      store: { ...store, completeJobs: (outcomes: Outcome[], now: number) => (ownWrites.push(outcomes.length), store.completeJobs(outcomes, now)) } as Store,
-      clock,
-      logger: silentLogger,
-    });
-    cleanups.push(() => drained(completer, clock));
     await spool.enqueueMany([{ type: "task", payload: null }, { type: "task", payload: null }]);
     const [first, second] = await claim(spool, "task", 2);
     const carried = completer.submit(complete(first!, T0));

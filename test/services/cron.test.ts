@@ -10,7 +10,6 @@ import { SetClock } from "../support/clocks.ts";
 import { tempDatabase, waitFor } from "../support/system.ts";
 import { storeOf, typesOf } from "../support/internals.ts";
 
-
 const utc = (iso: string) => Date.parse(iso);
 const minute = (m: number, s = 0) => Date.UTC(2025, 0, 1, 0, m, s);
 
