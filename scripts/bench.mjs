@@ -524,24 +524,24 @@ async function workerJavaScript() {
     const real = spool.store;
     const rows = Array.from({ length: count + 1 }, (_, id) => row(id));
     let next = 1;
+    // every outcome's statements built, none run: each is reported written
+    const writeAll = (outcomes, now) => {
+      if (outcomes.length > 0) outcomeStatements(outcomes, now);
+      return { written: new Set(outcomes.map((o) => o.id)), settled: [] };
+    };
     spool.store = new Proxy(real, {
       get(target, property) {
         if (property === "completeAndClaim") {
           return async (outcomes, request, now) => {
-            if (outcomes.length > 0) outcomeStatements(outcomes, now);
+            const written = writeAll(outcomes, now);
             claimStatement(request);
             const take = Math.min(request.limit, count + 1 - next);
             const result = { rows: rows.slice(next, next + take) };
             next += take;
-            return { written: new Set(outcomes.map((o) => o.id)), settled: [], jobs: claimedJobs(result, request) };
+            return { ...written, jobs: claimedJobs(result, request) };
           };
         }
-        if (property === "completeJobs") {
-          return async (outcomes, now) => {
-            outcomeStatements(outcomes, now);
-            return { written: new Set(outcomes.map((o) => o.id)), settled: [] };
-          };
-        }
+        if (property === "completeJobs") return async (outcomes, now) => writeAll(outcomes, now);
         const value = target[property];
         return typeof value === "function" ? value.bind(target) : value;
       },
